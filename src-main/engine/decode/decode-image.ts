@@ -1,0 +1,144 @@
+/**
+ * Decoding: any supported photo → the backbone's uint8 RGB input (NHWC rows, exactly sharp's raw
+ * output, so no per-pixel work in JS) plus a small WebP thumbnail, with EXIF orientation applied.
+ * sharp decodes JPEG/PNG/WebP/AVIF/TIFF/GIF; HEVC-coded HEIC goes through heic-decode.
+ */
+import fs from 'node:fs/promises';
+import sharp from 'sharp';
+
+/** How a photo is fitted to the model's square input. */
+export type FitMode = 'squash' | 'crop' | 'pad';
+
+export interface InputSpec {
+  size: number;
+  fit: FitMode;
+}
+
+export interface DecodeOptions {
+  input: InputSpec;
+  /** longest side of the WebP thumbnail; 0 = none */
+  thumbnailSize?: number;
+  /** region of the photo to use, in 0..1 of its (oriented) width/height */
+  region?: { x: number; y: number; w: number; h: number };
+}
+
+export interface DecodedImage {
+  /** size × size × 3 uint8, row-major RGB */
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  thumbnail: Buffer | null;
+  takenAt: number | null;
+}
+
+/** Refuse decompression bombs: 200 megapixels is well above any camera's output. */
+export const MAX_PIXELS = 200_000_000;
+
+export class DecodeError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot decode ${file}: ${reason}`, options);
+    this.name = 'DecodeError';
+  }
+}
+
+const HEIF_BRANDS = /^(heic|heix|hevc|hevx|heim|heis|mif1|msf1)$/;
+
+function isHeif(buf: Buffer): boolean {
+  return buf.length > 12 && buf.toString('latin1', 4, 8) === 'ftyp' && HEIF_BRANDS.test(buf.toString('latin1', 8, 12));
+}
+
+async function heifToSharp(buf: Buffer): Promise<sharp.Sharp> {
+  const { default: decode } = (await import('heic-decode')) as unknown as {
+    default: (o: { buffer: Buffer }) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
+  };
+  const img = await decode({ buffer: buf });
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+    raw: { width: img.width, height: img.height, channels: 4 },
+    limitInputPixels: MAX_PIXELS,
+  });
+}
+
+/** EXIF DateTimeOriginal ("YYYY:MM:DD HH:MM:SS") → epoch ms, read from sharp's raw EXIF block. */
+export function exifTakenAt(exif: Buffer | undefined): number | null {
+  if (!exif) return null;
+  const m = /(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})/.exec(exif.toString('latin1'));
+  if (!m) return null;
+  const t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  return Number.isFinite(t) && +m[1] > 1900 ? t : null;
+}
+
+function describe(e: unknown): string {
+  const msg = (e as Error)?.message ?? String(e);
+  if (/pixel limit/i.test(msg)) return `image is larger than ${MAX_PIXELS / 1e6} megapixels (decompression-bomb guard)`;
+  if (/unsupported image format/i.test(msg)) return 'not an image, or an unsupported format';
+  if (/premature end|truncated|VipsJpeg|corrupt|bad|invalid/i.test(msg)) return `corrupt or truncated image (${msg.trim()})`;
+  return msg.trim();
+}
+
+/** Decodes a file path or in-memory bytes. Errors are DecodeError naming the file and the cause. */
+export async function decodeImage(source: string | Buffer, opts: DecodeOptions, label?: string): Promise<DecodedImage> {
+  const name = label ?? (typeof source === 'string' ? source : 'dropped image');
+  let buf: Buffer;
+  try {
+    buf = typeof source === 'string' ? await fs.readFile(source) : source;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'the file no longer exists' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : describe(e);
+    throw new DecodeError(name, reason, { cause: e });
+  }
+  if (buf.length === 0) throw new DecodeError(name, 'the file is empty');
+  try {
+    const base = isHeif(buf)
+      ? await heifToSharp(buf).catch(() => sharp(buf, { limitInputPixels: MAX_PIXELS }))
+      : sharp(buf, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false });
+    const meta = await base.metadata();
+    const oriented = base.rotate(); // applies EXIF orientation
+    const swap = (meta.orientation ?? 1) >= 5;
+    const width = (swap ? meta.height : meta.width) ?? 0;
+    const height = (swap ? meta.width : meta.height) ?? 0;
+    if (!width || !height) throw new Error('image has no dimensions');
+
+    let pipeline = oriented.clone();
+    if (opts.region) {
+      const r = opts.region;
+      const left = Math.max(0, Math.min(width - 1, Math.round(r.x * width)));
+      const top = Math.max(0, Math.min(height - 1, Math.round(r.y * height)));
+      const w = Math.max(1, Math.min(width - left, Math.round(r.w * width)));
+      const h = Math.max(1, Math.min(height - top, Math.round(r.h * height)));
+      // Extracting after rotate() needs the rotation materialised first.
+      pipeline = sharp(await oriented.clone().toBuffer()).extract({ left, top, width: w, height: h });
+    }
+    const { size, fit } = opts.input;
+    const fitOpt = fit === 'squash' ? 'fill' : fit === 'crop' ? 'cover' : 'contain';
+    const pixelsP = pipeline
+      .resize(size, size, { fit: fitOpt, background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const thumbP = opts.thumbnailSize
+      ? oriented
+          .clone()
+          .resize(opts.thumbnailSize, opts.thumbnailSize, { fit: 'inside', withoutEnlargement: true })
+          .webp({ quality: 78 })
+          .toBuffer()
+      : Promise.resolve(null);
+    const [px, thumbnail] = await Promise.all([pixelsP, thumbP]);
+    if (px.info.channels !== 3) throw new Error(`unexpected ${px.info.channels} channels after decoding`);
+    return {
+      pixels: new Uint8Array(px.data.buffer, px.data.byteOffset, px.data.byteLength),
+      width,
+      height,
+      thumbnail,
+      takenAt: exifTakenAt(meta.exif),
+    };
+  } catch (e) {
+    if (e instanceof DecodeError) throw e;
+    throw new DecodeError(name, describe(e), { cause: e });
+  }
+}

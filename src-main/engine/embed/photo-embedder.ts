@@ -1,0 +1,41 @@
+/**
+ * What the library pipeline needs from the model: decode a photo, and run the backbone on a
+ * batch of decoded photos. The default implementation is default-embedder.ts; tests inject fakes.
+ */
+import type { Pooled } from '../head/head-types';
+
+export interface DecodedPhoto {
+  /** the backbone's input: uint8 RGB, inputSize × inputSize × 3 (opaque to the pipeline) */
+  tensor: Uint8Array;
+  /** oriented size of the original */
+  width: number;
+  height: number;
+  /** small WebP, or null when not asked for */
+  thumbnail: Buffer | null;
+  takenAt: number | null;
+}
+
+export interface DecodeRequest {
+  /** crop of the photo, in 0..1 of its oriented width/height */
+  region?: { x: number; y: number; w: number; h: number };
+  /** skip the thumbnail (queries by outside images need none) */
+  thumbnail?: boolean;
+  /** a name for error messages when decoding bytes */
+  label?: string;
+}
+
+export interface PhotoEmbedder {
+  /** changes when the backbone changes: stored pooled vectors are per model */
+  readonly modelId: string;
+  /** length of each pooled vector */
+  readonly channels: number;
+  /** the execution provider in use (cuda, dml, coreml, cpu) */
+  readonly provider: string;
+  /** human-readable model description for the status panel */
+  readonly description: { name: string; tap: string; inputSize: number };
+  /** throws DecodeError (a clear message naming the file and the cause) */
+  decode(source: string | Buffer, request?: DecodeRequest): Promise<DecodedPhoto>;
+  /** batched backbone: one Pooled per decoded photo, in order */
+  embed(tensors: Uint8Array[]): Promise<Pooled[]>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,112 @@
+/**
+ * The default CGD head, learned without labels: each branch's FC layer is a PCA-whitening of
+ * that branch's (power-normalised, L2-normalised) pooled vectors over the user's own library.
+ * Eigenvalues are regularised (λ + α·mean λ) so that a small library does not blow up the
+ * weak, noisy directions — with 200 photos and 768 channels most eigenvalues are ~0.
+ */
+import type { BranchKind, HeadBranch, HeadWeights, Pooled } from './head-types';
+import { branchInput } from './project';
+import { symmetricEigen } from './symmetric-eigen';
+
+export interface WhiteningOptions {
+  /** branch letters in order, e.g. "SG" */
+  combo?: string;
+  /** output size per branch */
+  dim?: number;
+  /** eigenvalue shrinkage α, as a fraction of the mean eigenvalue */
+  shrinkage?: number;
+  /** signed power applied to raw vectors before L2 (0.5 = square root) */
+  power?: number;
+  /** at most this many photos are used to learn it (a random subset beyond) */
+  maxSamples?: number;
+}
+
+export const WHITENING_DEFAULTS: Required<WhiteningOptions> = {
+  combo: 'SMG',
+  dim: 128,
+  shrinkage: 0.1,
+  power: 1,
+  maxSamples: 20000,
+};
+
+export function parseCombo(combo: string): BranchKind[] {
+  if (!/^[SMG]{1,3}$/.test(combo) || new Set(combo).size !== combo.length) {
+    throw new Error(`Invalid descriptor combination "${combo}": use distinct letters from S, M, G (e.g. SG, MG, SMG).`);
+  }
+  return combo.split('') as BranchKind[];
+}
+
+/** Deterministic subset so that a re-learned head does not jitter between runs. */
+function subsample<T>(items: T[], max: number): T[] {
+  if (items.length <= max) return items;
+  const step = items.length / max;
+  return Array.from({ length: max }, (_, i) => items[Math.floor(i * step)]);
+}
+
+export function learnWhiteningBranch(
+  kind: BranchKind,
+  inputs: Float32Array[],
+  opts: { dim: number; shrinkage: number; power: number },
+): HeadBranch {
+  const n = inputs.length;
+  if (n < 2) throw new Error('At least 2 photos are needed to learn a whitening head.');
+  const c = inputs[0].length;
+  const mean = new Float64Array(c);
+  for (const x of inputs) for (let i = 0; i < c; i++) mean[i] += x[i];
+  for (let i = 0; i < c; i++) mean[i] /= n;
+
+  // Covariance, upper triangle accumulated then mirrored.
+  const cov = new Float64Array(c * c);
+  const d = new Float64Array(c);
+  for (const x of inputs) {
+    for (let i = 0; i < c; i++) d[i] = x[i] - mean[i];
+    for (let i = 0; i < c; i++) {
+      const di = d[i];
+      if (di === 0) continue;
+      const row = i * c;
+      for (let j = i; j < c; j++) cov[row + j] += di * d[j];
+    }
+  }
+  for (let i = 0; i < c; i++)
+    for (let j = i; j < c; j++) {
+      const v = cov[i * c + j] / n;
+      cov[i * c + j] = v;
+      cov[j * c + i] = v;
+    }
+
+  const { values, vectors } = symmetricEigen(cov, c);
+  const outDim = Math.min(opts.dim, c);
+  let meanEig = 0;
+  for (let k = 0; k < c; k++) meanEig += Math.max(values[k], 0);
+  meanEig /= c;
+  const alpha = opts.shrinkage * meanEig + 1e-12;
+  const weight = new Float32Array(outDim * c);
+  for (let k = 0; k < outDim; k++) {
+    const s = 1 / Math.sqrt(Math.max(values[k], 0) + alpha);
+    for (let i = 0; i < c; i++) weight[k * c + i] = vectors[k * c + i] * s;
+  }
+  return { kind, inDim: c, outDim, mean: Float32Array.from(mean), weight, power: opts.power };
+}
+
+export function learnWhiteningHead(pooled: Pooled[], options: WhiteningOptions = {}): HeadWeights {
+  const o = { ...WHITENING_DEFAULTS, ...options };
+  const sample = subsample(pooled, o.maxSamples);
+  const branches = parseCombo(o.combo).map((kind) =>
+    learnWhiteningBranch(
+      kind,
+      sample.map((p) => branchInput(p[kind], o.power)),
+      o,
+    ),
+  );
+  return { combo: o.combo, branches, combine: 'concat' };
+}
+
+/** A head that needs no learning: centring-free identity per branch (before any library exists). */
+export function identityHead(channels: number, combo = WHITENING_DEFAULTS.combo, power = 1): HeadWeights {
+  const branches = parseCombo(combo).map((kind): HeadBranch => {
+    const weight = new Float32Array(channels * channels);
+    for (let i = 0; i < channels; i++) weight[i * channels + i] = 1;
+    return { kind, inDim: channels, outDim: channels, mean: new Float32Array(channels), weight, power };
+  });
+  return { combo, branches, combine: 'concat' };
+}

@@ -1,0 +1,54 @@
+/**
+ * Parity: the ONNX backbone our converter builds must compute the same pooled descriptors as the
+ * original Keras model (run by tfjs, which parses and dequantises the weights independently),
+ * on real photos.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeImage } from '../../src-main/engine/decode/decode-image';
+import { Backbone } from '../../src-main/engine/embed/backbone';
+import { ensureModel } from '../../src-main/engine/model/model-store';
+import { BACKBONES, DEFAULT_BACKBONE } from '../../src-main/engine/model/model-spec';
+import { loadReference, referencePooled } from '../helpers/keras-reference';
+
+const holidays = path.resolve('..', 'shared', 'datasets', 'holidays', 'images');
+const photos = ['100000.jpg', '100101.jpg'].map((f) => path.join(holidays, f));
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+test('default ONNX backbone matches the Keras reference on real photos (cosine ≥ 0.9999)', { timeout: 600_000 }, async (t) => {
+  if (!photos.every((p) => fs.existsSync(p))) {
+    assert.fail(`dataset photos missing: ${photos.join(', ')} (../shared/datasets must be beside the project)`);
+  }
+  const spec = BACKBONES[DEFAULT_BACKBONE];
+  const { manifest, modelPath } = ensureModel(DEFAULT_BACKBONE);
+  const backbone = new Backbone(manifest, modelPath, undefined, ['cpu']);
+  const reference = await loadReference(spec.source, spec.tap);
+  try {
+    for (const file of photos) {
+      const { pixels } = await decodeImage(file, { input: { size: spec.inputSize, fit: spec.fit } });
+      const [ours] = await backbone.run([pixels]);
+      const ref = referencePooled(reference, pixels, spec.inputSize, spec.preprocess, spec.gemP);
+      for (const k of ['S', 'M', 'G'] as const) {
+        const c = cosine(ours[k], ref[k]);
+        t.diagnostic(`${path.basename(file)} ${k}: cosine ${c.toFixed(6)}`);
+        assert.ok(c >= 0.9999, `${path.basename(file)} branch ${k}: cosine ${c} < 0.9999`);
+        assert.equal(ours[k].length, manifest.outputs.dim);
+      }
+    }
+  } finally {
+    await backbone.close();
+  }
+});
