@@ -19,6 +19,8 @@ export interface PooledOptions {
   fit?: FitMode;
   /** also embed the horizontally mirrored photo (stored as a second set) */
   flip?: boolean;
+  /** ignore the cache and recompute */
+  fresh?: boolean;
   log?: (m: string) => void;
 }
 
@@ -77,7 +79,7 @@ export async function loadOrComputePooled(datasetDir: string, opts: PooledOption
   const cacheFile = path.resolve('.bench', `pooled-${path.basename(datasetDir)}-${manifest.id}-${size}-${fit}${opts.flip ? '-flip' : ''}-${key}.bin`);
   const c = manifest.outputs.dim;
   const n = paths.length;
-  if (fs.existsSync(cacheFile)) {
+  if (!opts.fresh && fs.existsSync(cacheFile)) {
     const buf = fs.readFileSync(cacheFile);
     const all = decodeSets(buf, opts.flip ? 2 * n : n, c);
     return { paths, pooled: all.slice(0, n), flipped: opts.flip ? all.slice(n) : undefined, channels: c };

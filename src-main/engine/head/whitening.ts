@@ -21,7 +21,7 @@ export interface WhiteningOptions {
   maxSamples?: number;
 }
 
-export const WHITENING_DEFAULTS: Required<WhiteningOptions> = {
+export const DEFAULT_HEAD: Required<WhiteningOptions> = {
   combo: 'SMG',
   dim: 128,
   shrinkage: 0.1,
@@ -89,7 +89,7 @@ export function learnWhiteningBranch(
 }
 
 export function learnWhiteningHead(pooled: Pooled[], options: WhiteningOptions = {}): HeadWeights {
-  const o = { ...WHITENING_DEFAULTS, ...options };
+  const o = { ...DEFAULT_HEAD, ...options };
   const sample = subsample(pooled, o.maxSamples);
   const branches = parseCombo(o.combo).map((kind) =>
     learnWhiteningBranch(
@@ -102,7 +102,7 @@ export function learnWhiteningHead(pooled: Pooled[], options: WhiteningOptions =
 }
 
 /** A head that needs no learning: centring-free identity per branch (before any library exists). */
-export function identityHead(channels: number, combo = WHITENING_DEFAULTS.combo, power = 1): HeadWeights {
+export function identityHead(channels: number, combo = DEFAULT_HEAD.combo, power = 1): HeadWeights {
   const branches = parseCombo(combo).map((kind): HeadBranch => {
     const weight = new Float32Array(channels * channels);
     for (let i = 0; i < channels; i++) weight[i * channels + i] = 1;

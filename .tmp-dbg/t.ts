@@ -1,0 +1,16 @@
+import { createDefaultEmbedder } from '../src-main/engine/embed/default-embedder';
+import fs from 'node:fs';
+const e = await createDefaultEmbedder();
+const files = fs.readdirSync('/tmp/hol60').slice(0, 16).map((f) => '/tmp/hol60/' + f);
+let t = Date.now();
+const d = await Promise.all(files.map((f) => e.decode(f)));
+console.log('decode 16 parallel', Date.now() - t, 'ms');
+t = Date.now();
+await e.embed(d.slice(0, 8).map((x) => x.tensor));
+console.log('embed 8', Date.now() - t, 'ms');
+t = Date.now();
+await e.embed(d.slice(8, 16).map((x) => x.tensor));
+console.log('embed 8', Date.now() - t, 'ms');
+t = Date.now();
+await e.embed([d[0].tensor]);
+console.log('embed 1', Date.now() - t, 'ms', e.provider, e.channels);

@@ -1,0 +1,376 @@
+/**
+ * Fine-tuning benchmark on a class-format dataset (labels.json).
+ *
+ *   npm run bench:finetune -- --dataset DIR [--per-album N] [--json FILE] [--ablation] [--seed S]
+ *
+ * Protocol: half of the classes (seeded shuffle) become albums with N labelled photos each (default 10);
+ * the other half are never labelled. The initial head is the unsupervised whitening head learned on all
+ * photos (the user's library). Recall@1: each query ranks every other photo of the dataset (all classes,
+ * labelled photos included; only itself excluded) and is correct when its nearest photo shares its class.
+ * "albums" queries are the unlabelled photos of album classes; "others" queries are all photos of
+ * never-labelled classes. Training runs in a worker thread, as in the app; its time includes the worker's
+ * start. Re-projection: 100k synthetic pooled vectors through projectBatch (10 × the same 10k).
+ * --ablation reruns the paper's comparisons in-process and writes the table into docs/finetune.md.
+ * --synthetic runs on generated clusters instead of a dataset (development only).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadDataset } from './lib/datasets';
+import { loadOrComputePooled } from './lib/pooled-cache';
+import {
+  HeadNet,
+  modelFromHead,
+  prepareInputs,
+  type HeadModel,
+} from '../src-main/engine/finetune/head-model';
+import { recallAt1 } from '../src-main/engine/finetune/recall';
+import { gaussian, makeRng, shuffleInPlace } from '../src-main/engine/finetune/rng';
+import { runTrainingInWorker } from '../src-main/engine/finetune/run-in-worker';
+import {
+  FINETUNE_DEFAULTS,
+  trainHead,
+  type FinetuneOptions,
+  type TrainResult,
+} from '../src-main/engine/finetune/trainer';
+import type { HeadWeights, Pooled } from '../src-main/engine/head/head-types';
+import { projectBatch } from '../src-main/engine/head/project';
+import { learnWhiteningHead } from '../src-main/engine/head/whitening';
+
+interface Args {
+  dataset?: string;
+  perAlbum: number;
+  json?: string;
+  ablation: boolean;
+  seed: number;
+  synthetic: boolean;
+  combo?: string;
+  dim?: number;
+  options: Partial<FinetuneOptions>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { perAlbum: 10, ablation: false, seed: 1, synthetic: false, options: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value`);
+      return x;
+    };
+    if (k === '--dataset') a.dataset = v();
+    else if (k === '--per-album') a.perAlbum = Number(v());
+    else if (k === '--json') a.json = v();
+    else if (k === '--ablation') a.ablation = true;
+    else if (k === '--seed') a.seed = Number(v());
+    else if (k === '--synthetic') a.synthetic = true;
+    else if (k === '--combo') a.combo = v();
+    else if (k === '--dim') a.dim = Number(v());
+    else if (k === '--opt') {
+      // --opt name=value: override one trainer option (tuning)
+      const [name, val] = v().split('=');
+      if (!(name in FINETUNE_DEFAULTS)) throw new Error(`unknown trainer option ${name}`);
+      const def = (FINETUNE_DEFAULTS as unknown as Record<string, unknown>)[name];
+      (a.options as Record<string, unknown>)[name] =
+        typeof def === 'number' ? Number(val) : typeof def === 'boolean' ? val === 'true' : val;
+    } else throw new Error(`unknown argument ${k}`);
+  }
+  if (!a.dataset && !a.synthetic)
+    throw new Error('usage: bench/finetune.ts --dataset DIR [--per-album N] [--json FILE] [--ablation]');
+  if (!(a.perAlbum >= 4)) throw new Error('--per-album must be at least 4 (the trainer holds some out)');
+  return a;
+}
+
+interface Data {
+  name: string;
+  pooled: Pooled[];
+  labels: string[];
+}
+
+async function loadData(a: Args): Promise<Data> {
+  if (a.synthetic) {
+    const rng = makeRng(99);
+    const classes = 40;
+    const c = 64;
+    const mix = Float32Array.from({ length: c * 16 }, () => gaussian(rng));
+    const centres = Array.from({ length: classes }, () =>
+      Float32Array.from({ length: 8 }, () => gaussian(rng)),
+    );
+    const pooled: Pooled[] = [];
+    const labels: string[] = [];
+    for (let k = 0; k < classes; k++)
+      for (let j = 0; j < 40; j++) {
+        const z = Float32Array.from({ length: 16 }, (_, i) =>
+          i < 8 ? centres[k][i] + 0.7 * gaussian(rng) : 2 * gaussian(rng),
+        );
+        const mk = (s: number) =>
+          Float32Array.from({ length: c }, (_, ch) => {
+            let v = s;
+            for (let i = 0; i < 16; i++) v += mix[ch * 16 + i] * z[i];
+            return Math.max(0, v);
+          });
+        pooled.push({ S: mk(1), M: mk(3), G: mk(2) });
+        labels.push(`class${k}`);
+      }
+    return { name: 'synthetic', pooled, labels };
+  }
+  const dir = path.resolve(a.dataset!);
+  const ds = loadDataset(dir);
+  if (ds.kind !== 'classes' || !ds.labels)
+    throw new Error(`${dir}: fine-tuning needs a class-format dataset (labels.json)`);
+  const set = await loadOrComputePooled(dir);
+  return { name: path.basename(dir), pooled: set.pooled, labels: ds.labels };
+}
+
+interface Split {
+  albumClasses: Set<string>;
+  labelled: number[];
+  albumQueries: number[];
+  otherQueries: number[];
+}
+
+function makeSplit(labels: string[], perAlbum: number, seed: number): Split {
+  const rng = makeRng(seed);
+  const classes = shuffleInPlace([...new Set(labels)].sort(), rng);
+  const albumClasses = new Set(classes.slice(0, Math.floor(classes.length / 2)));
+  const byClass = new Map<string, number[]>();
+  labels.forEach((l, i) => (byClass.get(l) ?? byClass.set(l, []).get(l)!).push(i));
+  const labelled: number[] = [];
+  const albumQueries: number[] = [];
+  const otherQueries: number[] = [];
+  for (const c of [...byClass.keys()].sort()) {
+    const items = byClass.get(c)!;
+    if (!albumClasses.has(c)) {
+      otherQueries.push(...items);
+      continue;
+    }
+    const order = shuffleInPlace([...items], rng);
+    labelled.push(...order.slice(0, perAlbum));
+    albumQueries.push(...order.slice(perAlbum));
+  }
+  return { albumClasses, labelled, albumQueries, otherQueries };
+}
+
+function embed(model: HeadModel, pooled: Pooled[]): { emb: Float32Array; dim: number } {
+  const net = new HeadNet(model, 0, 512);
+  return { emb: net.embedAll(prepareInputs(model, pooled), pooled.length), dim: net.outDim };
+}
+
+function scores(model: HeadModel, pooled: Pooled[], cls: Int32Array, split: Split) {
+  const { emb, dim } = embed(model, pooled);
+  return {
+    albums: 100 * recallAt1(emb, dim, cls, split.albumQueries).r1,
+    others: 100 * recallAt1(emb, dim, cls, split.otherQueries).r1,
+  };
+}
+
+/** 100k synthetic stored vectors (10 × the same 10k) through projectBatch, and through the batched kernel. */
+function reprojectionMs(head: HeadWeights, channels: number): { projectBatch: number; batched: number } {
+  const rng = makeRng(5);
+  const chunk: Pooled[] = Array.from({ length: 10_000 }, () => {
+    const v = () => Float32Array.from({ length: channels }, () => Math.abs(gaussian(rng)));
+    return { S: v(), M: v(), G: v() };
+  });
+  let t = performance.now();
+  let check = 0;
+  for (let r = 0; r < 10; r++) check += projectBatch(head, chunk).length;
+  const pb = performance.now() - t;
+  if (check !== 100_000) throw new Error('re-projection lost vectors');
+  const model = modelFromHead(head);
+  const net = new HeadNet(model, 0, 512);
+  t = performance.now();
+  for (let r = 0; r < 10; r++) net.embedAll(prepareInputs(model, chunk), chunk.length);
+  return { projectBatch: pb, batched: performance.now() - t };
+}
+
+const fmt = (x: number) => x.toFixed(1);
+
+interface AblationRow {
+  name: string;
+  options: Partial<FinetuneOptions>;
+  albums: { before: number; after: number };
+  others: { before: number; after: number };
+  heldOutR1: number;
+  epochs: number;
+  trainS: number;
+  adopted: boolean;
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const data = await loadData(a);
+  const classIds = new Map([...new Set(data.labels)].sort().map((c, i) => [c, i]));
+  const cls = Int32Array.from(data.labels, (l) => classIds.get(l)!);
+  const split = makeSplit(data.labels, a.perAlbum, a.seed);
+  const channels = data.pooled[0].S.length;
+  const initHead = learnWhiteningHead(data.pooled, {
+    ...(a.combo ? { combo: a.combo } : {}),
+    ...(a.dim ? { dim: a.dim } : {}),
+  });
+  const trainPooled = split.labelled.map((i) => data.pooled[i]);
+  const trainLabels = split.labelled.map((i) => data.labels[i]);
+  console.log(
+    `dataset ${data.name}: ${data.pooled.length} photos, ${classIds.size} classes; ${split.albumClasses.size} albums × ${a.perAlbum} labelled photos; ` +
+      `head ${initHead.combo} ${initHead.branches.map((b) => `${b.inDim}→${b.outDim}`).join(' + ')}`,
+  );
+  console.log(
+    `protocol: each query ranks all other ${data.pooled.length - 1} photos; R@1 = nearest photo has its class`,
+  );
+
+  const before = scores(modelFromHead(initHead), data.pooled, cls, split);
+  const t0 = performance.now();
+  const res = await runTrainingInWorker({
+    pooled: trainPooled,
+    labels: trainLabels,
+    initHead,
+    options: a.options,
+  });
+  const trainS = (performance.now() - t0) / 1000;
+  const after = scores(res.model, data.pooled, cls, split);
+  // the served path (projectBatch on the stored head format) must agree with the training-form model
+  const probe = data.pooled.slice(0, 20);
+  const served = projectBatch(res.head, probe);
+  const mine = embed(res.model, probe);
+  let maxDiff = 0;
+  served.forEach((v, i) =>
+    v.forEach((x, k) => (maxDiff = Math.max(maxDiff, Math.abs(x - mine.emb[i * mine.dim + k])))),
+  );
+  if (maxDiff > 1e-4) throw new Error(`projectBatch disagrees with the trained model by ${maxDiff}`);
+  const reprojMs = reprojectionMs(res.head, channels);
+
+  console.log('');
+  console.log('| measure | before | after | Δ |');
+  console.log('|---|---|---|---|');
+  console.log(
+    `| R@1 unlabelled photos of album classes (${split.albumQueries.length} queries) | ${fmt(before.albums)} | ${fmt(after.albums)} | ${fmt(after.albums - before.albums)} |`,
+  );
+  console.log(
+    `| R@1 never-labelled classes (${split.otherQueries.length} queries) | ${fmt(before.others)} | ${fmt(after.others)} | ${fmt(after.others - before.others)} |`,
+  );
+  console.log(
+    `| held-out album photos R@1 (trainer) | ${fmt(100 * res.metrics.before.r1)} | ${fmt(100 * res.metrics.after.r1)} | ${fmt(100 * (res.metrics.after.r1 - res.metrics.before.r1))} |`,
+  );
+  console.log('');
+  console.log(
+    `training: ${trainS.toFixed(2)} s in a worker (${res.metrics.epochs.length} epochs, best ${res.metrics.bestEpoch}); ${res.reason}`,
+  );
+  console.log(
+    `re-projection of 100k stored vectors (${channels} channels): projectBatch ${(reprojMs.projectBatch / 1000).toFixed(2)} s; ` +
+      `batched Float32 kernel (finetune/head-model HeadNet.embedAll) ${(reprojMs.batched / 1000).toFixed(2)} s`,
+  );
+
+  let ablation: AblationRow[] | undefined;
+  if (a.ablation) ablation = await runAblation(a, data, cls, split, initHead, trainPooled, trainLabels);
+
+  if (a.json) {
+    fs.mkdirSync(path.dirname(path.resolve(a.json)), { recursive: true });
+    fs.writeFileSync(
+      a.json,
+      JSON.stringify(
+        {
+          dataset: data.name,
+          perAlbum: a.perAlbum,
+          seed: a.seed,
+          albums: split.albumClasses.size,
+          head: { combo: initHead.combo, dims: initHead.branches.map((b) => b.outDim) },
+          albumsR1: { before: before.albums, after: after.albums },
+          othersR1: { before: before.others, after: after.others },
+          heldOut: res.metrics,
+          adopted: res.adopted,
+          reason: res.reason,
+          trainSeconds: trainS,
+          reprojection100kSeconds: { projectBatch: reprojMs.projectBatch / 1000, batched: reprojMs.batched / 1000 },
+          options: res.options,
+          ablation,
+        },
+        null,
+        2,
+      ),
+    );
+  }
+  console.log(
+    `albums R@1 before=${fmt(before.albums)} after=${fmt(after.albums)} others R@1 before=${fmt(before.others)} after=${fmt(after.others)}`,
+  );
+}
+
+const VARIANTS: { name: string; options: Partial<FinetuneOptions> }[] = [
+  { name: 'CGD: ranking + classification (ε 0.1, τ 0.5), concat', options: {} },
+  { name: 'ranking loss only', options: { classification: false } },
+  { name: 'no label smoothing (τ 0.5)', options: { smoothing: 0 } },
+  { name: 'no temperature (ε 0.1)', options: { temperature: 1 } },
+  { name: 'neither smoothing nor temperature', options: { smoothing: 0, temperature: 1 } },
+  { name: 'architecture A (a loss per branch)', options: { arch: 'A' } },
+  { name: 'architecture B (concat raw, one FC + L2)', options: { arch: 'B' } },
+  { name: 'sum instead of concatenation', options: { combine: 'sum' } },
+  { name: '(ours) full W on raw inputs instead of M·W₀', options: { space: 'input' } },
+];
+
+async function runAblation(
+  a: Args,
+  data: Data,
+  cls: Int32Array,
+  split: Split,
+  initHead: HeadWeights,
+  trainPooled: Pooled[],
+  trainLabels: string[],
+): Promise<AblationRow[]> {
+  const rows: AblationRow[] = [];
+  const base = scores(modelFromHead(initHead), data.pooled, cls, split);
+  for (const v of VARIANTS) {
+    const t = performance.now();
+    const res: TrainResult = await trainHead({
+      pooled: trainPooled,
+      labels: trainLabels,
+      initHead,
+      options: { ...a.options, ...v.options },
+    });
+    const trainS = (performance.now() - t) / 1000;
+    const s = scores(res.model, data.pooled, cls, split);
+    rows.push({
+      name: v.name,
+      options: v.options,
+      albums: { before: base.albums, after: s.albums },
+      others: { before: base.others, after: s.others },
+      heldOutR1: 100 * res.metrics.after.r1,
+      epochs: res.metrics.bestEpoch,
+      trainS,
+      adopted: res.adopted,
+    });
+    console.error(
+      `  ablation: ${v.name}: albums ${fmt(s.albums)} others ${fmt(s.others)} (${trainS.toFixed(1)} s)`,
+    );
+  }
+  const table = [
+    `Dataset \`${data.name}\`, ${split.albumClasses.size} albums × ${a.perAlbum} labelled photos, seed ${a.seed}, head ${initHead.combo} ` +
+      `(${initHead.branches.map((b) => b.outDim).join('+')} d). Before fine-tuning: albums R@1 ${fmt(base.albums)}, others R@1 ${fmt(base.others)}.`,
+    '',
+    '| variant | albums R@1 | Δ albums | others R@1 | Δ others | held-out R@1 | best epoch | train s | adopted |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${fmt(r.albums.after)} | ${fmt(r.albums.after - r.albums.before)} | ${fmt(r.others.after)} | ${fmt(r.others.after - r.others.before)} | ${fmt(r.heldOutR1)} | ${r.epochs} | ${r.trainS.toFixed(1)} | ${r.adopted ? 'yes' : 'no'} |`,
+    ),
+  ].join('\n');
+  console.log('');
+  console.log(table);
+  if (!a.synthetic) writeAblationDoc(table);
+  return rows;
+}
+
+const START = '<!-- ablation:start -->';
+const END = '<!-- ablation:end -->';
+
+function writeAblationDoc(table: string): void {
+  const file = path.resolve('docs/finetune.md');
+  const doc = fs.existsSync(file)
+    ? fs.readFileSync(file, 'utf8')
+    : `# Fine-tuning\n\n## Ablations\n\n${START}\n${END}\n`;
+  const i = doc.indexOf(START);
+  const j = doc.indexOf(END);
+  if (i < 0 || j < i) throw new Error(`${file}: missing ${START} … ${END} markers`);
+  fs.writeFileSync(file, doc.slice(0, i + START.length) + '\n' + table + '\n' + doc.slice(j));
+}
+
+main().catch((e: Error) => {
+  console.error(`bench:finetune: ${e.message}`);
+  process.exit(1);
+});

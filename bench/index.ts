@@ -1,0 +1,170 @@
+/**
+ * Indexing benchmark.
+ *  1. Re-scan of an unchanged 10,000-file library (target ≤ 2 s): tiny generated files, scan only.
+ *  2. End-to-end photos/s over generated 12-megapixel JPEGs with the real embedder, against decode-only
+ *     and embed-only rates measured in the same run (target: end-to-end ≥ 0.8 × min(decode, embed)).
+ *     Skipped (and said so) when the default embedder cannot be created.
+ *
+ *   npm run bench:index [-- --files 10000] [--photos 24] [--json FILE]
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { PhotoEmbedder } from '../src-main/engine/embed/photo-embedder';
+import { Library } from '../src-main/engine/library';
+import { DEFAULT_INDEXER_OPTIONS } from '../src-main/engine/pipeline/indexer';
+
+const argv = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const FILES = Number(opt('--files') ?? 10_000);
+const PHOTOS = Number(opt('--photos') ?? 24);
+const results: Record<string, unknown> = {};
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'likeness-bench-index-'));
+
+/** An embedder that must never be called: the scan part needs none. */
+const noModel: PhotoEmbedder = {
+  modelId: 'none',
+  channels: 8,
+  provider: 'none',
+  description: { name: 'none', tap: 'none', inputSize: 0 },
+  decode: () => Promise.reject(new Error('not used')),
+  embed: () => Promise.reject(new Error('not used')),
+};
+
+async function rescanBench() {
+  const root = path.join(tmp, 'scan');
+  for (let d = 0; d < FILES / 100; d++) {
+    const dir = path.join(root, `album-${d}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < 100; i++)
+      fs.writeFileSync(path.join(dir, `IMG_${i}.jpg`), crypto.randomBytes(1024 + i));
+  }
+  const lib = await Library.open(path.join(tmp, 'scan-db'), noModel, { headOps: { projectBatch: () => [] } });
+  let t = performance.now();
+  const { scan } = await lib.addFolder(root);
+  const first = (performance.now() - t) / 1000;
+  t = performance.now();
+  const [again] = await lib.rescan();
+  const rescan = (performance.now() - t) / 1000;
+  await lib.close();
+  if (scan.added.length !== FILES || again.unchanged !== FILES)
+    throw new Error(`scan saw ${scan.added.length}/${again.unchanged} of ${FILES}`);
+  results.scan = {
+    files: FILES,
+    firstScanSeconds: Number(first.toFixed(3)),
+    rescanSeconds: Number(rescan.toFixed(3)),
+    target: 2,
+  };
+  console.log(
+    `scan: ${FILES} files, first scan ${first.toFixed(2)} s, unchanged re-scan ${rescan.toFixed(2)} s (target ≤ 2 s: ${rescan <= 2 ? 'MET' : 'MISSED'})`,
+  );
+}
+
+async function makeJpegs(dir: string, n: number) {
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    // 4000×3000: a colour gradient with noise, so the JPEG is photo-sized (several MB), not a flat field.
+    const base = sharp({
+      create: {
+        width: 4000,
+        height: 3000,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 110 + i, sigma: 40 },
+      },
+    });
+    const tint = await sharp({
+      create: {
+        width: 4000,
+        height: 3000,
+        channels: 3,
+        background: { r: (i * 40) % 255, g: 120, b: (255 - i * 25) % 255 },
+      },
+    })
+      .png()
+      .toBuffer();
+    await base
+      .composite([{ input: tint, blend: 'soft-light' }])
+      .jpeg({ quality: 88 })
+      .toFile(path.join(dir, `photo-${i}.jpg`));
+  }
+}
+
+async function endToEndBench() {
+  let embedder: PhotoEmbedder;
+  try {
+    const { createDefaultEmbedder } = await import('../src-main/engine/embed/default-embedder');
+    embedder = await createDefaultEmbedder();
+  } catch (err) {
+    results.endToEnd = { skipped: (err as Error).message };
+    console.log(`end-to-end: skipped (default embedder unavailable: ${(err as Error).message})`);
+    return;
+  }
+  const dir = path.join(tmp, 'photos');
+  await makeJpegs(dir, PHOTOS);
+  const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+  const mb = files.reduce((s, f) => s + fs.statSync(f).size, 0) / files.length / 1e6;
+
+  // decode only, with the pipeline's concurrency
+  let t = performance.now();
+  const decoded: Awaited<ReturnType<PhotoEmbedder['decode']>>[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: DEFAULT_INDEXER_OPTIONS.decodeConcurrency }, async () => {
+      while (next < files.length) decoded.push(await embedder.decode(files[next++]));
+    }),
+  );
+  const decodeRate = files.length / ((performance.now() - t) / 1000);
+
+  // embed only, in the pipeline's batch size
+  const bs = DEFAULT_INDEXER_OPTIONS.batchSize;
+  await embedder.embed(decoded.slice(0, 1).map((d) => d.tensor)); // warm
+  t = performance.now();
+  for (let i = 0; i < decoded.length; i += bs)
+    await embedder.embed(decoded.slice(i, i + bs).map((d) => d.tensor));
+  const embedRate = decoded.length / ((performance.now() - t) / 1000);
+
+  // end to end: scan → decode → embed → head → SQLite → HNSW
+  const lib = await Library.open(path.join(tmp, 'e2e-db'), embedder);
+  await lib.addFolder(dir);
+  t = performance.now();
+  const summary = await lib.startIndexing();
+  const e2eRate = summary.done / ((performance.now() - t) / 1000);
+  await lib.close();
+  await embedder.close?.();
+  const ratio = e2eRate / Math.min(decodeRate, embedRate);
+  results.endToEnd = {
+    photos: files.length,
+    megapixels: 12,
+    avgFileMB: Number(mb.toFixed(2)),
+    provider: embedder.provider,
+    decodePerSecond: Number(decodeRate.toFixed(2)),
+    embedPerSecond: Number(embedRate.toFixed(2)),
+    endToEndPerSecond: Number(e2eRate.toFixed(2)),
+    ratio: Number(ratio.toFixed(3)),
+    failed: summary.failed,
+    target: 0.8,
+  };
+  console.log(
+    `end-to-end over ${files.length} × 12 MP JPEG (${mb.toFixed(1)} MB avg, ${embedder.provider}):`,
+  );
+  console.log(`  decode only     ${decodeRate.toFixed(2)} photos/s`);
+  console.log(`  embed only      ${embedRate.toFixed(2)} photos/s`);
+  console.log(
+    `  end to end      ${e2eRate.toFixed(2)} photos/s = ${ratio.toFixed(2)} × min (target ≥ 0.8: ${ratio >= 0.8 ? 'MET' : 'MISSED'})`,
+  );
+}
+
+try {
+  await rescanBench();
+  if (!argv.includes('--scan-only')) await endToEndBench();
+  const jsonFile = opt('--json');
+  if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify(results, null, 2));
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,186 @@
+/**
+ * HNSW query benchmark over clustered synthetic vectors at the default embedding size (3 × 128 = 384):
+ * build time, resident bytes per photo, p50/p99 latency of k = 50 queries, recall@10 against exact search.
+ * Uses the engine's own index parameters (DEFAULT_ANN_OPTIONS) and search path.
+ *
+ *   npm run bench:query [-- --sizes 10000,100000] [--full] [--json FILE] [--ef N] [--m N] [--efc N]
+ *
+ * --full adds 1M (slow: hnswlib builds on one thread). Targets at 100k: p99 ≤ 10 ms, recall@10 ≥ 0.98.
+ */
+import fs from 'node:fs';
+import hnswlib from 'hnswlib-node';
+import { DEFAULT_ANN_OPTIONS } from '../src-main/engine/index/ann-index';
+
+const argv = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const DIM = 384;
+const K = 50;
+const QUERIES = 1000;
+const RECALL_QUERIES = 200;
+const sizes = (opt('--sizes') ?? (argv.includes('--full') ? '10000,100000,1000000' : '10000,100000'))
+  .split(',')
+  .map(Number);
+const params = {
+  m: Number(opt('--m') ?? DEFAULT_ANN_OPTIONS.m),
+  efConstruction: Number(opt('--efc') ?? DEFAULT_ANN_OPTIONS.efConstruction),
+  efSearch: Number(opt('--ef') ?? DEFAULT_ANN_OPTIONS.efSearch),
+};
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+
+function normalize(v: Float32Array): Float32Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  n = Math.sqrt(n);
+  for (let i = 0; i < v.length; i++) v[i] /= n;
+  return v;
+}
+
+/** n unit vectors around n/50 random centres, with cluster spreads between 0.5 and 1.5 of the centre norm. */
+function clustered(
+  n: number,
+  seed: number,
+): { data: Float32Array; centres: Float32Array[]; spread: number[] } {
+  const r = rng(seed);
+  const nc = Math.max(10, Math.round(n / 50));
+  const centres = Array.from({ length: nc }, () =>
+    normalize(Float32Array.from({ length: DIM }, () => gaussian(r))),
+  );
+  const spread = centres.map(() => 0.5 + r());
+  const data = new Float32Array(n * DIM);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(r() * nc);
+    const v = new Float32Array(DIM);
+    const s = spread[c] / Math.sqrt(DIM);
+    for (let d = 0; d < DIM; d++) v[d] = centres[c][d] + s * gaussian(r);
+    data.set(normalize(v), i * DIM);
+  }
+  return { data, centres, spread };
+}
+
+function queriesNear(set: ReturnType<typeof clustered>, count: number, seed: number): Float32Array[] {
+  const r = rng(seed);
+  return Array.from({ length: count }, () => {
+    const c = Math.floor(r() * set.centres.length);
+    const s = set.spread[c] / Math.sqrt(DIM);
+    return normalize(Float32Array.from({ length: DIM }, (_, d) => set.centres[c][d] + s * gaussian(r)));
+  });
+}
+
+function exactTop(data: Float32Array, n: number, q: Float32Array, k: number): number[] {
+  const scores = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const off = i * DIM;
+    for (let d = 0; d < DIM; d++) s += data[off + d] * q[d];
+    scores[i] = s;
+  }
+  const idx = Array.from({ length: n }, (_, i) => i);
+  // partial selection is enough for k = 10
+  const top: number[] = [];
+  for (let j = 0; j < k; j++) {
+    let best = -1;
+    for (const i of idx) if (!top.includes(i) && (best < 0 || scores[i] > scores[best])) best = i;
+    top.push(best);
+  }
+  return top;
+}
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+interface Row {
+  n: number;
+  buildSeconds: number;
+  bytesPerPhoto: number;
+  fileBytesPerPhoto: number;
+  p50ms: number;
+  p99ms: number;
+  recallAt10: number;
+}
+
+const rows: Row[] = [];
+for (const n of sizes) {
+  const set = clustered(n, n);
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  const h = new hnswlib.HierarchicalNSW('ip', DIM);
+  h.initIndex({ maxElements: n, m: params.m, efConstruction: params.efConstruction });
+  const t0 = performance.now();
+  let lastLog = t0;
+  for (let i = 0; i < n; i++) {
+    h.addPoint(Array.from(set.data.subarray(i * DIM, (i + 1) * DIM)), i);
+    if (performance.now() - lastLog > 10_000) {
+      lastLog = performance.now();
+      process.stderr.write(`  building ${n}: ${i}/${n}\n`);
+    }
+  }
+  const buildSeconds = (performance.now() - t0) / 1000;
+  const rssAfter = process.memoryUsage().rss;
+  const file = `/tmp/likeness-bench-${process.pid}.hnsw`;
+  h.writeIndexSync(file);
+  const fileBytes = fs.statSync(file).size;
+  fs.rmSync(file);
+
+  const qs = queriesNear(set, QUERIES, n + 1);
+  h.setEf(Math.max(params.efSearch, K));
+  const lat: number[] = [];
+  const results: number[][] = [];
+  for (const q of qs) {
+    const t = performance.now();
+    const res = h.searchKnn(Array.from(q), K); // the same conversion AnnIndex.search does
+    lat.push(performance.now() - t);
+    results.push(res.neighbors);
+  }
+  let hit = 0;
+  for (let i = 0; i < RECALL_QUERIES; i++) {
+    const truth = new Set(exactTop(set.data, n, qs[i], 10));
+    const got = [...results[i]].slice(0, 10);
+    for (const id of got) if (truth.has(id)) hit++;
+  }
+  const row: Row = {
+    n,
+    buildSeconds: Number(buildSeconds.toFixed(1)),
+    bytesPerPhoto: Math.round((rssAfter - rssBefore) / n),
+    fileBytesPerPhoto: Math.round(fileBytes / n),
+    p50ms: Number(pct(lat, 0.5).toFixed(3)),
+    p99ms: Number(pct(lat, 0.99).toFixed(3)),
+    recallAt10: Number((hit / (RECALL_QUERIES * 10)).toFixed(4)),
+  };
+  rows.push(row);
+  process.stderr.write(`  done ${n}\n`);
+}
+
+console.log(
+  `HNSW (hnswlib-node, ip, dim ${DIM}, M ${params.m}, efConstruction ${params.efConstruction}, ef ${params.efSearch}), k = ${K}`,
+);
+console.log('photos     build s   bytes/photo (RSS / file)   p50 ms   p99 ms   recall@10');
+for (const r of rows) {
+  console.log(
+    `${String(r.n).padEnd(10)} ${String(r.buildSeconds).padStart(7)}   ${`${r.bytesPerPhoto} / ${r.fileBytesPerPhoto}`.padStart(24)}   ${r.p50ms.toFixed(3).padStart(6)}   ${r.p99ms.toFixed(3).padStart(6)}   ${r.recallAt10.toFixed(4).padStart(9)}`,
+  );
+}
+const at100k = rows.find((r) => r.n === 100_000);
+if (at100k) {
+  console.log(
+    `targets at 100k: p99 ≤ 10 ms ${at100k.p99ms <= 10 ? 'MET' : 'MISSED'}, recall@10 ≥ 0.98 ${at100k.recallAt10 >= 0.98 ? 'MET' : 'MISSED'}`,
+  );
+}
+const jsonFile = opt('--json');
+if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify({ dim: DIM, k: K, params, rows }, null, 2));

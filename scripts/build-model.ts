@@ -1,0 +1,26 @@
+/**
+ * npm run build:model — builds (or verifies) the default ONNX backbone from the nsfwjs weights
+ * into resources/models/. Idempotent: a current, intact model is left as it is.
+ *   npm run build:model -- [--backbone ID] [--all]
+ */
+import { ensureModel } from '../src-main/engine/model/model-store';
+import { BACKBONES, DEFAULT_BACKBONE } from '../src-main/engine/model/model-spec';
+
+const args = process.argv.slice(2);
+const ids = args.includes('--all')
+  ? Object.keys(BACKBONES)
+  : [args[args.indexOf('--backbone') + 1] && args.includes('--backbone') ? args[args.indexOf('--backbone') + 1] : DEFAULT_BACKBONE];
+
+try {
+  for (const id of ids) {
+    const t = Date.now();
+    const { manifest, modelPath, built } = ensureModel(id, undefined, (m) => console.log(m));
+    console.log(
+      `${built ? 'built' : 'up to date'}: ${modelPath} — ${manifest.name}, ${manifest.outputs.dim}-d pooled vectors, ` +
+        `${(manifest.bytes / 1e6).toFixed(1)} MB, ${(manifest.flops / 1e9).toFixed(2)} GFLOP/image (${Date.now() - t} ms)`,
+    );
+  }
+} catch (e) {
+  console.error(`build:model failed: ${(e as Error).message}`);
+  process.exit(1);
+}

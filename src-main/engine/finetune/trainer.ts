@@ -1,0 +1,502 @@
+/**
+ * Fine-tunes the CGD head on the user's albums (each album a class), from cached raw pooled vectors.
+ * Loss = batch-hard triplet on ψ + smoothed, tempered softmax cross-entropy on the first branch (the
+ * paper's recipe); Adam; early stopping on held-out album photos. The result is adopted only if the
+ * held-out Recall@1 improves significantly (paired sign test), so a run on meaningless labels does not
+ * replace a working head. The input head is never modified.
+ */
+import type { HeadWeights, Pooled } from '../head/head-types';
+import { Adam, type AdamParam } from './adam';
+import {
+  type Architecture,
+  type Combine,
+  type HeadModel,
+  HeadNet,
+  composeOutputSpace,
+  headFromModel,
+  modelFromHead,
+  outputSpaceModel,
+  prepareInputs,
+  projectInputs,
+} from './head-model';
+import { batchHardTriplet, smoothedCrossEntropy } from './losses';
+import { rankingQuality, signTestP } from './recall';
+import { gaussian, makeRng, shuffleInPlace } from './rng';
+import { AlbumBatchSampler } from './sampler';
+
+export interface FinetuneOptions {
+  /** 'CGD' (default); 'A' and 'B' are the paper's ablations */
+  arch: Architecture;
+  /** branch combination; defaults to the initial head's */
+  combine?: Combine;
+  /** auxiliary classification loss on the first branch */
+  classification: boolean;
+  /** label smoothing ε (0 = off) */
+  smoothing: number;
+  /** softmax temperature τ (1 = off) */
+  temperature: number;
+  /** triplet margin */
+  margin: number;
+  /** weight of the classification loss relative to the ranking loss */
+  classWeight: number;
+  learningRate: number;
+  /** learning rate of the classifier (it starts from scratch, the head does not) */
+  classifierLearningRate: number;
+  maxEpochs: number;
+  /** stop after this many epochs without a better held-out R@1 */
+  patience: number;
+  /** P albums × m photos per batch */
+  albumsPerBatch: number;
+  photosPerAlbum: number;
+  /**
+   * 'output': learn W_i = M_i·W_i⁰ with a square M_i on the initial head's outputs (fast, few parameters);
+   * 'input': learn the full W_i on the raw inputs
+   */
+  space: 'output' | 'input';
+  /** also learn the centering μ_i */
+  learnMean: boolean;
+  /** decoupled decay of W and μ towards the initial head (per unit learning rate) */
+  decay: number;
+  /** share of each album (≥ 4 photos) held out for early stopping and the adoption test */
+  heldOutFraction: number;
+  /** adoption needs the held-out gain to pass a one-sided sign test at this level */
+  significance: number;
+  seed: number;
+  /** after choosing the epoch count on the held-out photos, retrain on all album photos for that many */
+  refit: boolean;
+  /** an "epoch" (one evaluation) is a pass over the training photos, but at least this many steps */
+  minStepsPerEpoch: number;
+}
+
+export const FINETUNE_DEFAULTS: FinetuneOptions = {
+  arch: 'CGD',
+  classification: true,
+  smoothing: 0.1,
+  temperature: 0.5,
+  margin: 0.1,
+  classWeight: 1,
+  learningRate: 1e-2,
+  classifierLearningRate: 1e-2,
+  maxEpochs: 40,
+  patience: 8,
+  albumsPerBatch: 16,
+  photosPerAlbum: 4,
+  space: 'output',
+  learnMean: false,
+  decay: 0,
+  heldOutFraction: 0.25,
+  significance: 0.01,
+  seed: 1,
+  minStepsPerEpoch: 10,
+  refit: false,
+};
+
+export interface EpochReport {
+  epoch: number;
+  /** mean training loss over the epoch */
+  loss: number;
+  /** held-out Recall@1 (0..1) after the epoch */
+  heldOutR1: number;
+  /** held-out mean average precision (0..1): selects the epoch */
+  heldOutMAP: number;
+}
+
+export interface TrainInput {
+  pooled: readonly Pooled[];
+  /** album of each photo */
+  labels: readonly (string | number)[];
+  initHead: HeadWeights;
+  options?: Partial<FinetuneOptions>;
+}
+
+export interface TrainResult {
+  /** the trained head (best epoch), or a copy of the initial head where the architecture cannot be served */
+  head: HeadWeights;
+  /** the trained model in training form (serves every architecture; used by benchmarks) */
+  model: HeadModel;
+  metrics: {
+    before: { r1: number; mAP: number };
+    after: { r1: number; mAP: number };
+    epochs: EpochReport[];
+    bestEpoch: number;
+    /** held-out queries whose average precision the new head raises, and lowers */
+    wins: number;
+    losses: number;
+    p: number;
+  };
+  adopted: boolean;
+  reason: string;
+  albums: { label: string; train: number; heldOut: number }[];
+  options: FinetuneOptions;
+  trainMs: number;
+}
+
+export class FinetuneInputError extends Error {
+  override name = 'FinetuneInputError';
+}
+
+export interface TrainCallbacks {
+  onEpoch?: (e: EpochReport) => void;
+  signal?: AbortSignal;
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) {
+    const e = new Error('Fine-tuning was cancelled; the current head is unchanged.');
+    e.name = 'AbortError';
+    throw e;
+  }
+}
+
+interface Split {
+  /** kept photo indices (into the input), their class, and which are held out */
+  rows: number[];
+  cls: Int32Array;
+  train: number[];
+  heldOut: number[];
+  albums: { label: string; train: number; heldOut: number }[];
+}
+
+function splitAlbums(labels: readonly (string | number)[], frac: number, seed: number): Split {
+  const groups = new Map<string, number[]>();
+  labels.forEach((l, i) => {
+    const k = String(l);
+    const g = groups.get(k);
+    if (g) g.push(i);
+    else groups.set(k, [i]);
+  });
+  const big = [...groups.values()].filter((g) => g.length >= 4).length;
+  if (big < 2) {
+    throw new FinetuneInputError(
+      `Fine-tuning needs at least 2 albums with at least 4 photos each; got ${groups.size} album(s), ${big} with 4 or more photos.`,
+    );
+  }
+  const rng = makeRng(seed ^ 0x5eed);
+  const rows: number[] = [];
+  const clsList: number[] = [];
+  const train: number[] = [];
+  const heldOut: number[] = [];
+  const albums: Split['albums'] = [];
+  let c = 0;
+  for (const [label, g] of [...groups.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    if (g.length < 2) continue; // a single photo cannot form a positive pair
+    const order = shuffleInPlace([...g], rng);
+    const h = g.length >= 4 ? Math.max(1, Math.round(g.length * frac)) : 0;
+    order.forEach((src, j) => {
+      const r = rows.length;
+      rows.push(src);
+      clsList.push(c);
+      (j < h ? heldOut : train).push(r);
+    });
+    albums.push({ label, train: g.length - h, heldOut: h });
+    c++;
+  }
+  return { rows, cls: Int32Array.from(clsList), train, heldOut, albums };
+}
+
+interface HeldOutEval {
+  r1: number;
+  mAP: number;
+  ap: Float64Array;
+}
+
+/** Held-out photos query all kept album photos (train + held-out, themselves excluded). */
+function evaluate(emb: Float32Array, dim: number, split: Split, gallery: Int32Array): HeldOutEval {
+  return rankingQuality(emb, dim, split.cls, split.heldOut, gallery);
+}
+
+function rms(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s / Math.max(1, a.length)) || 1;
+}
+
+function cloneModel(m: HeadModel): HeadModel {
+  return {
+    ...m,
+    branches: m.branches.map((b) => ({
+      ...b,
+      mean: Float32Array.from(b.mean),
+      weight: Float32Array.from(b.weight),
+    })),
+  };
+}
+
+function copyModelWeights(from: HeadModel, to: HeadModel): void {
+  from.branches.forEach((b, i) => {
+    to.branches[i].weight.set(b.weight);
+    to.branches[i].mean.set(b.mean);
+  });
+}
+
+interface FitContext {
+  o: FinetuneOptions;
+  K: number;
+  inputs: Float32Array[];
+  cls: Int32Array;
+  signal?: AbortSignal;
+}
+
+/** One training run: the network, its optimisers, the batch sampler and the step loop. */
+class Fitter {
+  readonly net: HeadNet;
+  private readonly sampler: AlbumBatchSampler;
+  private readonly adam: Adam;
+  private readonly clsAdam: Adam | null;
+  private readonly rowCls: Int32Array;
+  private readonly local: Int32Array;
+  private readonly idx: Int32Array;
+  private readonly bLabels: Int32Array;
+  private readonly dPsi: Float32Array;
+  private readonly dPhi: Float32Array[];
+  private readonly dLogits: Float32Array;
+  private readonly steps: number;
+  private lastYield = performance.now();
+
+  constructor(
+    private readonly ctx: FitContext,
+    private readonly model: HeadModel,
+    private readonly rows: ArrayLike<number>,
+    rng: () => number,
+  ) {
+    const { o, K } = ctx;
+    this.rowCls = Int32Array.from(rows, (r) => ctx.cls[r]);
+    this.sampler = new AlbumBatchSampler(this.rowCls, o.albumsPerBatch, o.photosPerAlbum, rng);
+    const B = this.sampler.batchSize;
+    const net = (this.net = new HeadNet(model, o.classification ? K : 0, Math.max(B, 256)));
+    initClassifier(net, ctx.inputs, rows, ctx.cls, rng);
+    const params: AdamParam[] = [];
+    model.branches.forEach((b, i) => {
+      // learning rates are relative: a whitening W has entries far from 1, and Adam's steps are absolute
+      params.push({
+        value: b.weight,
+        grad: net.gW[i],
+        anchor: Float32Array.from(b.weight),
+        decay: o.decay,
+        lrScale: rms(b.weight),
+      });
+      if (o.learnMean) {
+        params.push({
+          value: b.mean,
+          grad: net.gMu[i],
+          anchor: Float32Array.from(b.mean),
+          decay: o.decay,
+          lrScale: rms(b.mean),
+        });
+      }
+    });
+    this.adam = new Adam(params);
+    this.clsAdam = o.classification
+      ? new Adam([
+          { value: net.classW, grad: net.gClassW },
+          { value: net.classB, grad: net.gClassB },
+        ])
+      : null;
+    this.local = new Int32Array(B);
+    this.idx = new Int32Array(B);
+    this.bLabels = new Int32Array(B);
+    this.dPsi = new Float32Array(B * net.outDim);
+    this.dPhi = model.branches.map((b) => new Float32Array(B * b.outDim));
+    this.dLogits = new Float32Array(B * Math.max(1, K));
+    this.steps = this.sampler.batchesPerEpoch(o.minStepsPerEpoch);
+  }
+
+  /** Trains one epoch (1-based, for the schedule); returns its mean loss. */
+  async epoch(epoch: number): Promise<number> {
+    const { o, K, inputs, signal } = this.ctx;
+    const { net, model, idx, bLabels, dPsi, dPhi, dLogits } = this;
+    // cosine decay to a tenth over maxEpochs: large steps first, then settle
+    const f = 0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / o.maxEpochs));
+    let lossSum = 0;
+    for (let s = 0; s < this.steps; s++) {
+      const rows = this.sampler.next(this.local);
+      for (let r = 0; r < rows; r++) {
+        idx[r] = this.rows[this.local[r]];
+        bLabels[r] = this.rowCls[this.local[r]];
+      }
+      net.forward(inputs, idx, rows, o.classification);
+      let loss = 0;
+      if (o.arch === 'A') {
+        for (let i = 0; i < net.nb; i++) {
+          loss += batchHardTriplet(
+            net.phi[i],
+            rows,
+            model.branches[i].outDim,
+            bLabels,
+            o.margin,
+            dPhi[i],
+          ).loss;
+        }
+      } else {
+        loss += batchHardTriplet(net.psi, rows, net.outDim, bLabels, o.margin, dPsi).loss;
+      }
+      if (o.classification) {
+        const ce = smoothedCrossEntropy(net.logits, rows, K, bLabels, o.temperature, o.smoothing, dLogits);
+        loss += o.classWeight * ce;
+        if (o.classWeight !== 1) for (let k = 0; k < rows * K; k++) dLogits[k] *= o.classWeight;
+      }
+      lossSum += loss;
+      net.zeroGrads();
+      net.backward(
+        rows,
+        {
+          dPsi: o.arch === 'A' ? null : dPsi,
+          dPhi: o.arch === 'A' ? dPhi : null,
+          dLogits: o.classification ? dLogits : null,
+        },
+        o.learnMean,
+      );
+      this.adam.step(o.learningRate * f);
+      this.clsAdam?.step(o.classifierLearningRate * f);
+      if (performance.now() - this.lastYield > 30) {
+        // let a cancel message reach us mid-epoch
+        await tick();
+        checkAbort(signal);
+        this.lastYield = performance.now();
+      }
+    }
+    return lossSum / this.steps;
+  }
+}
+
+export async function trainHead(input: TrainInput & TrainCallbacks): Promise<TrainResult> {
+  const { pooled, labels, initHead, onEpoch, signal } = input;
+  const o: FinetuneOptions = { ...FINETUNE_DEFAULTS, ...input.options };
+  if (pooled.length !== labels.length) {
+    throw new FinetuneInputError(`${pooled.length} pooled vectors but ${labels.length} labels`);
+  }
+  checkAbort(signal);
+  const t0 = performance.now();
+  const split = splitAlbums(labels, o.heldOutFraction, o.seed);
+  const K = split.albums.length;
+  const keptPooled = split.rows.map((i) => pooled[i]);
+  const n = keptPooled.length;
+  const allRows = Int32Array.from({ length: n }, (_, i) => i);
+
+  // Baseline: the initial head as it is served (CGD form, whatever architecture is being trained).
+  const baseModel = modelFromHead(initHead, 'CGD');
+  const baseNet = new HeadNet(baseModel, 0, 256);
+  const baseEmb = baseNet.embedAll(prepareInputs(baseModel, keptPooled), n);
+  const before = evaluate(baseEmb, baseNet.outDim, split, allRows);
+
+  const base = modelFromHead(initHead, o.arch, o.combine);
+  const baseInputs = prepareInputs(base, keptPooled);
+  const start = o.space === 'output' ? outputSpaceModel(base) : base;
+  const inputs = o.space === 'output' ? projectInputs(base, baseInputs, n) : baseInputs;
+  const model = cloneModel(start);
+  const best = cloneModel(start);
+  const ctx: FitContext = { o, K, inputs, cls: split.cls, signal };
+  const fitter = new Fitter(ctx, model, split.train, makeRng(o.seed));
+  const net = fitter.net;
+  const evalHeldOut = () => evaluate(net.embedAll(inputs, n), net.outDim, split, allRows);
+
+  const epochs: EpochReport[] = [];
+  let bestEval = before;
+  let bestEpoch = 0;
+  for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
+    const loss = await fitter.epoch(epoch);
+    const ev = evalHeldOut();
+    const report: EpochReport = { epoch, loss, heldOutR1: ev.r1, heldOutMAP: ev.mAP };
+    epochs.push(report);
+    onEpoch?.(report);
+    if (ev.mAP > bestEval.mAP) {
+      bestEval = ev;
+      bestEpoch = epoch;
+      copyModelWeights(model, best);
+    } else if (epoch - bestEpoch >= o.patience) {
+      break;
+    }
+    await tick();
+    checkAbort(signal);
+  }
+  if (o.refit && bestEpoch > 0) {
+    // the held-out photos chose the epoch count; now every album photo trains, on the same schedule
+    const again = cloneModel(start);
+    const refitter = new Fitter(ctx, again, allRows, makeRng(o.seed));
+    for (let epoch = 1; epoch <= bestEpoch; epoch++) {
+      await refitter.epoch(epoch);
+      await tick();
+      checkAbort(signal);
+    }
+    copyModelWeights(again, best);
+  }
+
+  let wins = 0;
+  let losses = 0;
+  for (let q = 0; q < bestEval.ap.length; q++) {
+    const d = bestEval.ap[q] - before.ap[q];
+    if (d > 1e-9) wins++;
+    else if (d < -1e-9) losses++;
+  }
+  const p = signTestP(wins, losses);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const r1Text = `held-out Recall@1 ${pct(before.r1)} → ${pct(bestEval.r1)}`;
+  let adopted = false;
+  let reason: string;
+  if (bestEpoch === 0) {
+    reason = `Not adopted: no epoch improved on the current head (held-out Recall@1 ${pct(before.r1)}, mAP ${pct(before.mAP)} on ${split.heldOut.length} held-out photos).`;
+  } else if (bestEval.r1 <= before.r1) {
+    reason = `Not adopted: ${r1Text} did not improve.`;
+  } else if (p > o.significance) {
+    reason = `Not adopted: ${r1Text}, but ranking improved for ${wins} held-out photos and worsened for ${losses}, which is not a reliable gain (sign test p = ${p.toFixed(3)} > ${o.significance}); label more photos per album.`;
+  } else if (o.arch === 'B') {
+    reason = `Not adopted: architecture B is an ablation that the stored head format cannot serve (${r1Text}).`;
+  } else {
+    adopted = true;
+    reason = `Adopted: ${r1Text}, mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)} (ranking better for ${wins} held-out photos, worse for ${losses}, p = ${p.toFixed(3)}; best epoch ${bestEpoch}).`;
+  }
+  checkAbort(signal);
+  const trained = o.space === 'output' ? composeOutputSpace(base, best) : best;
+  return {
+    head: headFromModel(trained) ?? headFromModel(modelFromHead(initHead, 'CGD'))!,
+    model: trained,
+    metrics: {
+      before: { r1: before.r1, mAP: before.mAP },
+      after: { r1: bestEval.r1, mAP: bestEval.mAP },
+      epochs,
+      bestEpoch,
+      wins,
+      losses,
+      p,
+    },
+    adopted,
+    reason,
+    albums: split.albums,
+    options: o,
+    trainMs: performance.now() - t0,
+  };
+}
+
+/**
+ * Classifier init by imprinting: each class weight is the mean first-branch descriptor of its training
+ * photos (normalised), so the classification loss starts informative instead of random.
+ */
+function initClassifier(
+  net: HeadNet,
+  inputs: Float32Array[],
+  rows: ArrayLike<number>,
+  cls: Int32Array,
+  rng: () => number,
+): void {
+  const K = net.numClasses;
+  if (K === 0) return;
+  const d = net.classDim;
+  const idx = new Int32Array(net.maxBatch);
+  for (let s = 0; s < rows.length; s += net.maxBatch) {
+    const m = Math.min(net.maxBatch, rows.length - s);
+    for (let r = 0; r < m; r++) idx[r] = rows[s + r];
+    net.forward(inputs, idx, m, false);
+    for (let r = 0; r < m; r++) {
+      const c = cls[rows[s + r]];
+      for (let k = 0; k < d; k++) net.classW[c * d + k] += net.phi[0][r * d + k];
+    }
+  }
+  for (let c = 0; c < K; c++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += net.classW[c * d + k] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let k = 0; k < d; k++) net.classW[c * d + k] = net.classW[c * d + k] * inv + 1e-3 * gaussian(rng);
+  }
+}

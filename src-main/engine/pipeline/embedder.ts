@@ -1,0 +1,2 @@
+/** The backbone as the engine sees it (defined with the model code; injected so tests can swap it). */
+export type { DecodedPhoto, DecodeRequest, PhotoEmbedder } from '../embed/photo-embedder';

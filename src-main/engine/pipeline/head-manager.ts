@@ -1,0 +1,125 @@
+import { headOutDim, type Pooled } from '../head/head-types';
+import type { AnnIndex } from '../index/ann-index';
+import type { Store } from '../store/store';
+import type { HeadRow } from '../store/types';
+import type { HeadOps } from './head-ops';
+import { BRANCH_DIM, DEFAULT_COMBO, unwhitenedHead, shouldLearnWhitening } from './head-policy';
+
+/** Learning a whitening head on more photos than this gains nothing measurable and costs memory. */
+const MAX_LEARN_SAMPLE = 20_000;
+const yieldNow = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Owns the active head: creates the initial one, projects pooled vectors with it, and switches to a new
+ * version (re-projecting the library from stored pooled vectors, then rebuilding the index in the
+ * background). The switch itself is one synchronous step, so no photo is left on an old version.
+ */
+export class HeadManager {
+  private current: HeadRow | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly index: AnnIndex,
+    private readonly ops: HeadOps,
+    private readonly model: { modelId: string; channels: number },
+  ) {}
+
+  /** The active head for the current model, created (un-whitened) if there is none. */
+  ensure(): HeadRow {
+    if (this.current) return this.current;
+    let head = this.store.activeHead(this.model.modelId);
+    if (!head) {
+      const version = this.store.insertHead({
+        modelId: this.model.modelId,
+        kind: 'identity',
+        trainedOn: 0,
+        weights: unwhitenedHead(this.model.channels),
+      });
+      this.store.activateHead(version);
+      head = this.store.getHead(version)!;
+    }
+    this.current = head;
+    return head;
+  }
+
+  get active(): HeadRow {
+    return this.ensure();
+  }
+
+  get dim(): number {
+    return headOutDim(this.active.weights);
+  }
+
+  project(pooled: Pooled[]): Float32Array[] {
+    return this.ops.projectBatch(this.active.weights, pooled);
+  }
+
+  /**
+   * Whether the head policy asks for a (new) whitening head now. Mid-run only the first one (leaving the
+   * un-whitened head) is learned: learning blocks this thread for seconds, so later re-learning waits
+   * for the end of the run instead of stalling it at every doubling.
+   */
+  needsRelearn(midRun = false): boolean {
+    if (!this.ops.learnWhiteningHead) return false;
+    if (midRun && this.active.kind !== 'identity') return false;
+    return shouldLearnWhitening(this.active, this.store.indexedCount());
+  }
+
+  /** Learns a PCA-whitening head on the library and adopts it. */
+  async learnWhitening(): Promise<HeadRow | null> {
+    const learn = this.ops.learnWhiteningHead;
+    if (!learn) return null;
+    const indexed = this.store.indexedCount();
+    const stride = Math.max(1, Math.ceil(indexed / MAX_LEARN_SAMPLE));
+    const sample: Pooled[] = [];
+    let after = 0;
+    let i = 0;
+    for (;;) {
+      const { ids, pooled } = this.store.pooledChunk(this.model.modelId, after, 2048);
+      for (const p of pooled) if (i++ % stride === 0) sample.push(p);
+      if (ids.length < 2048) break;
+      after = ids[ids.length - 1];
+      await yieldNow();
+    }
+    if (sample.length < 2) return null;
+    const weights = learn(sample, { combo: this.active.weights.combo || DEFAULT_COMBO, dim: BRANCH_DIM });
+    const version = this.store.insertHead({
+      modelId: this.model.modelId,
+      kind: 'pca',
+      trainedOn: indexed,
+      weights,
+      metrics: { sample: sample.length },
+    });
+    await this.adopt(version);
+    return this.active;
+  }
+
+  /** Re-projects every photo with head `version`, then makes it active and rebuilds the index. */
+  async adopt(version: number): Promise<HeadRow> {
+    const head = this.store.getHead(version);
+    if (!head) throw new Error(`No head version ${version}`);
+    if (head.modelId !== this.model.modelId)
+      throw new Error(`Head ${version} belongs to another model (${head.modelId})`);
+    let after = 0;
+    for (;;) {
+      const { ids, pooled } = this.store.pooledChunk(this.model.modelId, after, 1024);
+      if (ids.length) this.store.putEmbeddings(version, ids, this.ops.projectBatch(head.weights, pooled));
+      if (ids.length < 1024) break;
+      after = ids[ids.length - 1];
+      await yieldNow();
+    }
+    // Photos committed meanwhile (with the old head) are caught up and the switch made in one step.
+    this.store.transaction(() => {
+      for (;;) {
+        const ids = this.store.idsMissingEmbedding(version, 1024);
+        if (!ids.length) break;
+        const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
+        this.store.putEmbeddings(version, ids, this.ops.projectBatch(head.weights, pooled));
+      }
+      this.store.activateHead(version);
+    });
+    this.current = { ...head, active: true };
+    this.index.open(version, headOutDim(head.weights));
+    return this.current;
+  }
+}

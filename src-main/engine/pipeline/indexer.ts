@@ -1,0 +1,337 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AnnIndex } from '../index/ann-index';
+import { writeFileAtomic } from '../index/file-checksum';
+import type { Store } from '../store/store';
+import { BoundedQueue } from './bounded-queue';
+import type { DecodedPhoto, PhotoEmbedder } from './embedder';
+import type { HeadManager } from './head-manager';
+import { TypedEmitter } from './typed-emitter';
+
+export type IndexState = 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
+
+export interface IndexProgress {
+  done: number;
+  failed: number;
+  total: number;
+  /** photos per second over the last ~10 s */
+  rate: number;
+  etaSeconds: number | null;
+  /** path of the photo last finished */
+  current: string | null;
+  state: IndexState;
+}
+
+export interface IndexSummary {
+  done: number;
+  failed: number;
+  total: number;
+  state: 'done' | 'cancelled';
+  seconds: number;
+}
+
+export interface IndexerEvents {
+  progress: IndexProgress;
+  /** one photo committed (id) */
+  photo: { id: number; path: string; status: 'indexed' | 'failed' | 'missing'; error?: string };
+  done: IndexSummary;
+  /** a new head version was adopted during the run */
+  head: { version: number; kind: string };
+}
+
+export interface IndexerOptions {
+  batchSize: number;
+  /** decodes in flight (sharp decodes in libuv's pool) */
+  decodeConcurrency: number;
+  /** decoded photos waiting for the model, beyond which decoding waits (back-pressure) */
+  queueCapacity: number;
+}
+
+export const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
+  batchSize: 8,
+  decodeConcurrency: 3,
+  queueCapacity: 16,
+};
+
+interface Decoded {
+  id: number;
+  path: string;
+  photo: DecodedPhoto;
+}
+
+/** Makes sure an error message names the file. */
+export function fileError(file: string, err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.includes(file) ? msg : `${file}: ${msg}`;
+}
+
+/**
+ * Indexes every pending photo: decode (bounded concurrency) → model batches → head → one transaction per
+ * photo → HNSW. The pending rows are the work queue, so a killed run resumes where it stopped and a
+ * finished photo is never redone. Per-file failures are recorded and the run goes on.
+ */
+export class Indexer extends TypedEmitter<IndexerEvents> {
+  readonly options: IndexerOptions;
+  private state: IndexState = 'done';
+  private pauseGate: Promise<void> | null = null;
+  private releasePause: (() => void) | null = null;
+  private running: Promise<IndexSummary> | null = null;
+  private progress: IndexProgress | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly index: AnnIndex,
+    private readonly heads: HeadManager,
+    private readonly embedder: PhotoEmbedder,
+    private readonly thumbsDir: string,
+    options: Partial<IndexerOptions> = {},
+  ) {
+    super();
+    this.options = { ...DEFAULT_INDEXER_OPTIONS, ...options };
+  }
+
+  get isRunning(): boolean {
+    return this.running !== null;
+  }
+
+  get lastProgress(): IndexProgress | null {
+    return this.progress;
+  }
+
+  /** Starts (or joins) a run over all pending photos. */
+  run(): Promise<IndexSummary> {
+    if (!this.running) {
+      this.running = this.doRun().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  pause(): boolean {
+    if (!this.running || this.state !== 'running') return false;
+    this.state = 'paused';
+    this.pauseGate = new Promise((r) => (this.releasePause = r));
+    this.emitProgress();
+    return true;
+  }
+
+  resume(): boolean {
+    if (this.state !== 'paused') return false;
+    this.state = 'running';
+    this.releasePause?.();
+    this.pauseGate = null;
+    this.emitProgress();
+    return true;
+  }
+
+  /** Stops taking work; photos in flight are not committed and stay pending. */
+  cancel(): boolean {
+    if (!this.running || this.state === 'cancelling') return false;
+    if (this.state === 'paused') this.resume();
+    this.state = 'cancelling';
+    this.emitProgress();
+    return true;
+  }
+
+  thumbnailPath(id: number): string {
+    return path.join(this.thumbsDir, String(id % 256).padStart(3, '0'), `${id}.webp`);
+  }
+
+  private async doRun(): Promise<IndexSummary> {
+    const started = Date.now();
+    this.state = 'running';
+    const jobId = this.store.startJob('index');
+    const inFlight = new Set<number>();
+    let done = 0;
+    let failed = 0;
+    const recent: number[] = [];
+    let current: string | null = null;
+    // In-flight photos are still 'pending' in SQLite, so pending counts everything not yet finished.
+    // Re-read at most once a second: a rescan during the run may queue more photos.
+    // Pending rows include the photos in flight, so done + failed + pending is the whole run.
+    let totalAt = 0;
+    let totalCache = 0;
+    const total = () => {
+      if (Date.now() - totalAt > 1000) {
+        totalCache = done + failed + this.store.counts().pending;
+        totalAt = Date.now();
+      }
+      return Math.max(totalCache, done + failed);
+    };
+    this.progress = { done, failed, total: total(), rate: 0, etaSeconds: null, current, state: this.state };
+    const update = (p: string) => {
+      current = p;
+      const now = Date.now();
+      recent.push(now);
+      while (recent.length > 1 && now - recent[0] > 10_000) recent.shift();
+      const span = (now - recent[0]) / 1000;
+      const rate = recent.length > 1 && span > 0 ? (recent.length - 1) / span : 0;
+      const t = total();
+      this.progress = {
+        done,
+        failed,
+        total: t,
+        rate,
+        etaSeconds: rate > 0 ? (t - done - failed) / rate : null,
+        current,
+        state: this.state,
+      };
+      this.emit('progress', this.progress);
+    };
+
+    // Work queue: pending rows in id order; a second pass picks up photos re-queued by a rescan meanwhile.
+    let cursor = 0;
+    let passEmpty = false;
+    const nextId = (): number | undefined => {
+      for (;;) {
+        const ids = this.store.pendingIds(32, cursor).filter((id) => !inFlight.has(id));
+        if (ids.length) {
+          passEmpty = false;
+          cursor = ids[0];
+          return ids[0];
+        }
+        if (cursor === 0 || passEmpty) return undefined;
+        cursor = 0;
+        passEmpty = true;
+      }
+    };
+
+    const queue = new BoundedQueue<Decoded>(this.options.queueCapacity);
+    const stopping = () => this.isCancelling();
+
+    const fail = (id: number, file: string, err: unknown) => {
+      inFlight.delete(id);
+      const code = (err as NodeJS.ErrnoException)?.code;
+      const gone = code === 'ENOENT' || !fs.existsSync(file);
+      const message = gone ? `${file}: file disappeared before it could be decoded` : fileError(file, err);
+      this.store.setStatus(id, gone ? 'missing' : 'failed', message);
+      if (!gone) failed++;
+      this.emit('photo', { id, path: file, status: gone ? 'missing' : 'failed', error: message });
+      update(file);
+    };
+
+    const decodeWorker = async () => {
+      for (;;) {
+        if (this.pauseGate) await this.pauseGate;
+        if (stopping()) return;
+        const id = nextId();
+        if (id === undefined) return;
+        const row = this.store.getPhoto(id);
+        if (!row) continue;
+        inFlight.add(id);
+        try {
+          const photo = await this.embedder.decode(row.path);
+          if (photo.tensor.length === 0) throw new Error('decoder returned an empty tensor');
+          await queue.push({ id, path: row.path, photo });
+        } catch (err) {
+          fail(id, row.path, err);
+        }
+      }
+    };
+
+    const embedWorker = async () => {
+      for (;;) {
+        if (this.pauseGate) await this.pauseGate;
+        const batch = await queue.take(this.options.batchSize);
+        if (!batch.length) return;
+        if (stopping()) {
+          for (const b of batch) inFlight.delete(b.id);
+          continue;
+        }
+        let pooled;
+        try {
+          pooled = await this.embedder.embed(batch.map((b) => b.photo.tensor));
+          if (pooled.length !== batch.length)
+            throw new Error(`model returned ${pooled.length} results for ${batch.length} photos`);
+        } catch (err) {
+          for (const b of batch) fail(b.id, b.path, err);
+          continue;
+        }
+        if (stopping()) {
+          for (const b of batch) inFlight.delete(b.id);
+          continue;
+        }
+        const head = this.heads.active;
+        const embeddings = this.heads.project(pooled);
+        batch.forEach((b, i) => {
+          this.writeThumbnail(b.id, b.photo.thumbnail);
+          this.store.commitIndexed({
+            photoId: b.id,
+            pooled: pooled[i],
+            modelId: this.embedder.modelId,
+            embedding: embeddings[i],
+            headVersion: head.version,
+            width: b.photo.width,
+            height: b.photo.height,
+            takenAt: b.photo.takenAt,
+          });
+          inFlight.delete(b.id);
+          this.index.add(b.id, embeddings[i]);
+          done++;
+          this.emit('photo', { id: b.id, path: b.path, status: 'indexed' });
+          update(b.path);
+        });
+        this.store.updateJob(jobId, { done, failed });
+        if (this.heads.needsRelearn(true)) await this.relearn();
+      }
+    };
+
+    const decoders = Array.from({ length: this.options.decodeConcurrency }, decodeWorker);
+    const consumer = embedWorker();
+    try {
+      await Promise.all(decoders);
+    } finally {
+      queue.close();
+      await consumer;
+    }
+    const cancelled = this.isCancelling();
+    if (!cancelled && this.heads.needsRelearn()) await this.relearn();
+    this.state = cancelled ? 'cancelled' : 'done';
+    this.store.finishJob(jobId, cancelled ? 'cancelled' : 'done');
+    this.index.save();
+    const summary: IndexSummary = {
+      done,
+      failed,
+      total: done + failed,
+      state: cancelled ? 'cancelled' : 'done',
+      seconds: (Date.now() - started) / 1000,
+    };
+    this.progress = { ...this.progress!, done, failed, state: this.state, etaSeconds: 0 };
+    this.emit('progress', this.progress);
+    this.emit('done', summary);
+    return summary;
+  }
+
+  private async relearn(): Promise<void> {
+    try {
+      const h = await this.heads.learnWhitening();
+      if (h) this.emit('head', { version: h.version, kind: h.kind });
+    } catch (err) {
+      // Keep the current head; the next run tries again.
+      process.emitWarning(`learning the whitening head failed: ${(err as Error).message}`);
+    }
+  }
+
+  private isCancelling(): boolean {
+    return this.state === 'cancelling';
+  }
+
+  private emitProgress(): void {
+    if (!this.progress) return;
+    this.progress = { ...this.progress, state: this.state };
+    this.emit('progress', this.progress);
+  }
+
+  private writeThumbnail(id: number, data: Buffer | null): void {
+    if (!data?.length) return;
+    try {
+      const file = this.thumbnailPath(id);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      writeFileAtomic(file, data);
+    } catch (err) {
+      // A missing thumbnail is regenerated on demand; it must not fail the photo.
+      process.emitWarning(`thumbnail for photo ${id} not written: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,600 @@
+import type Database from 'better-sqlite3';
+import type { HeadWeights, Pooled } from '../head/head-types';
+import { blobToFloat32, blobToFloat32FromHalf, float16ToBlob, float32ToBlob } from './float16';
+import { decodeHead, encodeHead } from './head-codec';
+import { openDatabase } from './open-database';
+import type {
+  AlbumRow,
+  FolderRow,
+  HeadRow,
+  IndexedResult,
+  JobRow,
+  NewPhoto,
+  PhotoFilter,
+  PhotoRow,
+  PhotoStatus,
+  StatusCounts,
+} from './types';
+
+interface RawPhoto {
+  id: number;
+  folder_id: number;
+  path: string;
+  size: number;
+  mtime: number;
+  hash: string | null;
+  width: number | null;
+  height: number | null;
+  taken_at: number | null;
+  status: PhotoStatus;
+  error: string | null;
+  added_at: number;
+}
+
+const toPhoto = (r: RawPhoto): PhotoRow => ({
+  id: r.id,
+  folderId: r.folder_id,
+  path: r.path,
+  size: r.size,
+  mtime: r.mtime,
+  hash: r.hash,
+  width: r.width,
+  height: r.height,
+  takenAt: r.taken_at,
+  status: r.status,
+  error: r.error,
+  addedAt: r.added_at,
+});
+
+interface RawHead {
+  version: number;
+  created_at: number;
+  model_id: string;
+  combo: string;
+  kind: string;
+  trained_on: number;
+  weights: Buffer;
+  metrics: string | null;
+  active: number;
+}
+
+const toHead = (r: RawHead): HeadRow => ({
+  version: r.version,
+  createdAt: r.created_at,
+  modelId: r.model_id,
+  combo: r.combo,
+  kind: r.kind,
+  trainedOn: r.trained_on,
+  weights: decodeHead(r.weights),
+  metrics: r.metrics ? (JSON.parse(r.metrics) as Record<string, unknown>) : null,
+  active: r.active === 1,
+});
+
+/**
+ * The typed repository over the library database. All SQL of the engine lives in store/.
+ * Every multi-row change runs in one transaction so a crash leaves either all or none of it.
+ */
+export class Store {
+  readonly db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  static open(dbDir: string): Store {
+    return new Store(openDatabase(dbDir));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ── folders ────────────────────────────────────────────────────────────────
+
+  addFolder(path: string): FolderRow {
+    this.db.prepare('INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)').run(path, Date.now());
+    return this.folderByPath(path)!;
+  }
+
+  folderByPath(path: string): FolderRow | undefined {
+    const r = this.db.prepare('SELECT id, path, added_at FROM folders WHERE path = ?').get(path) as
+      { id: number; path: string; added_at: number } | undefined;
+    return r && { id: r.id, path: r.path, addedAt: r.added_at };
+  }
+
+  listFolders(): FolderRow[] {
+    const rows = this.db.prepare('SELECT id, path, added_at FROM folders ORDER BY path').all() as {
+      id: number;
+      path: string;
+      added_at: number;
+    }[];
+    return rows.map((r) => ({ id: r.id, path: r.path, addedAt: r.added_at }));
+  }
+
+  /** Deletes the folder and its photos (with their vectors and album memberships); returns the photo ids. */
+  removeFolder(folderId: number): number[] {
+    return this.transaction(() => {
+      const ids = (
+        this.db.prepare('SELECT id FROM photos WHERE folder_id = ?').pluck().all(folderId) as number[]
+      ).slice();
+      this.db.prepare('DELETE FROM folders WHERE id = ?').run(folderId);
+      return ids;
+    });
+  }
+
+  /** Moves every photo of `from` to `to` (used when a parent of an existing folder is added). */
+  mergeFolder(from: number, to: number): void {
+    this.transaction(() => {
+      this.db.prepare('UPDATE photos SET folder_id = ? WHERE folder_id = ?').run(to, from);
+      this.db.prepare('DELETE FROM folders WHERE id = ?').run(from);
+    });
+  }
+
+  folderPhotoCounts(): Map<number, number> {
+    const rows = this.db
+      .prepare(
+        `SELECT folder_id AS id, COUNT(*) AS n FROM photos WHERE status != 'missing' GROUP BY folder_id`,
+      )
+      .all() as {
+      id: number;
+      n: number;
+    }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
+  // ── photos ─────────────────────────────────────────────────────────────────
+
+  getPhoto(id: number): PhotoRow | undefined {
+    const r = this.db.prepare('SELECT * FROM photos WHERE id = ?').get(id) as RawPhoto | undefined;
+    return r && toPhoto(r);
+  }
+
+  photoByPath(path: string): PhotoRow | undefined {
+    const r = this.db.prepare('SELECT * FROM photos WHERE path = ?').get(path) as RawPhoto | undefined;
+    return r && toPhoto(r);
+  }
+
+  photosByIds(ids: number[]): Map<number, PhotoRow> {
+    const out = new Map<number, PhotoRow>();
+    const stmt = this.db.prepare('SELECT * FROM photos WHERE id = ?');
+    for (const id of ids) {
+      const r = stmt.get(id) as RawPhoto | undefined;
+      if (r) out.set(id, toPhoto(r));
+    }
+    return out;
+  }
+
+  photosInFolder(folderId: number): PhotoRow[] {
+    return (this.db.prepare('SELECT * FROM photos WHERE folder_id = ?').all(folderId) as RawPhoto[]).map(
+      toPhoto,
+    );
+  }
+
+  listPhotos(
+    opts: { status?: PhotoStatus; folderId?: number; limit?: number; offset?: number } = {},
+  ): PhotoRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (opts.status) {
+      where.push('status = ?');
+      args.push(opts.status);
+    }
+    if (opts.folderId !== undefined) {
+      where.push('folder_id = ?');
+      args.push(opts.folderId);
+    }
+    const sql = `SELECT * FROM photos ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ? OFFSET ?`;
+    args.push(opts.limit ?? -1, opts.offset ?? 0);
+    return (this.db.prepare(sql).all(...args) as RawPhoto[]).map(toPhoto);
+  }
+
+  insertPhoto(p: NewPhoto): number {
+    const r = this.db
+      .prepare(
+        `INSERT INTO photos (folder_id, path, size, mtime, hash, status, error, added_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(p.folderId, p.path, p.size, p.mtime, p.hash, p.status ?? 'pending', p.error ?? null, Date.now());
+    return Number(r.lastInsertRowid);
+  }
+
+  /** Same content, new place (move / rename): keeps id, vectors and albums. */
+  movePhoto(id: number, folderId: number, path: string, size: number, mtime: number): void {
+    this.db
+      .prepare('UPDATE photos SET folder_id = ?, path = ?, size = ?, mtime = ? WHERE id = ?')
+      .run(folderId, path, size, mtime, id);
+  }
+
+  /** The file's metadata changed but its content hash did not. */
+  touchPhoto(id: number, size: number, mtime: number): void {
+    this.db.prepare('UPDATE photos SET size = ?, mtime = ? WHERE id = ?').run(size, mtime, id);
+  }
+
+  /** New content at a known path: drop its vectors and queue it again. */
+  replacePhotoContent(id: number, size: number, mtime: number, hash: string | null): void {
+    this.transaction(() => {
+      this.db.prepare('DELETE FROM pooled WHERE photo_id = ?').run(id);
+      this.db.prepare('DELETE FROM embeddings WHERE photo_id = ?').run(id);
+      this.db
+        .prepare(
+          `UPDATE photos SET size = ?, mtime = ?, hash = ?, status = 'pending', error = NULL WHERE id = ?`,
+        )
+        .run(size, mtime, hash, id);
+    });
+  }
+
+  setStatus(id: number, status: PhotoStatus, error: string | null = null): void {
+    this.db.prepare('UPDATE photos SET status = ?, error = ? WHERE id = ?').run(status, error, id);
+  }
+
+  /** A file that came back: indexed again if its vectors are still there, else pending. */
+  restorePhoto(id: number): PhotoStatus {
+    const has = this.db.prepare('SELECT 1 FROM pooled WHERE photo_id = ?').get(id);
+    const status: PhotoStatus = has ? 'indexed' : 'pending';
+    this.setStatus(id, status);
+    return status;
+  }
+
+  /** Photos with this content hash and size (move / rename candidates). */
+  photosByHash(hash: string, size: number): PhotoRow[] {
+    return (
+      this.db.prepare('SELECT * FROM photos WHERE hash = ? AND size = ?').all(hash, size) as RawPhoto[]
+    ).map(toPhoto);
+  }
+
+  /** Photos whose pooled vectors come from another backbone are queued again; returns how many. */
+  requeueOtherModels(modelId: string): number {
+    return this.transaction(() => {
+      const ids = this.db
+        .prepare('SELECT photo_id FROM pooled WHERE model_id != ?')
+        .pluck()
+        .all(modelId) as number[];
+      for (const id of ids) this.replacePhotoContentKeepFile(id);
+      return ids.length;
+    });
+  }
+
+  private replacePhotoContentKeepFile(id: number): void {
+    this.db.prepare('DELETE FROM pooled WHERE photo_id = ?').run(id);
+    this.db.prepare('DELETE FROM embeddings WHERE photo_id = ?').run(id);
+    this.db
+      .prepare(`UPDATE photos SET status = 'pending', error = NULL WHERE id = ? AND status = 'indexed'`)
+      .run(id);
+  }
+
+  pendingIds(limit: number, afterId = 0): number[] {
+    return this.db
+      .prepare(`SELECT id FROM photos WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?`)
+      .pluck()
+      .all(afterId, limit) as number[];
+  }
+
+  counts(): StatusCounts {
+    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM photos GROUP BY status').all() as {
+      status: PhotoStatus;
+      n: number;
+    }[];
+    const c: StatusCounts = { total: 0, indexed: 0, pending: 0, failed: 0, missing: 0 };
+    for (const r of rows) {
+      c[r.status] = r.n;
+      c.total += r.n;
+    }
+    return c;
+  }
+
+  failedPhotos(limit = 100): PhotoRow[] {
+    return (
+      this.db
+        .prepare(`SELECT * FROM photos WHERE status = 'failed' ORDER BY id LIMIT ?`)
+        .all(limit) as RawPhoto[]
+    ).map(toPhoto);
+  }
+
+  /** Commits one photo's results atomically: a crash leaves it either pending or fully indexed. */
+  commitIndexed(r: IndexedResult): void {
+    this.transaction(() => {
+      this.db
+        .prepare('INSERT OR REPLACE INTO pooled (photo_id, model_id, s, m, g) VALUES (?, ?, ?, ?, ?)')
+        .run(
+          r.photoId,
+          r.modelId,
+          float16ToBlob(r.pooled.S),
+          float16ToBlob(r.pooled.M),
+          float16ToBlob(r.pooled.G),
+        );
+      this.db
+        .prepare('INSERT OR REPLACE INTO embeddings (photo_id, head_version, vector) VALUES (?, ?, ?)')
+        .run(r.photoId, r.headVersion, float32ToBlob(r.embedding));
+      this.db
+        .prepare(
+          `UPDATE photos SET status = 'indexed', error = NULL, width = ?, height = ?, taken_at = ? WHERE id = ?`,
+        )
+        .run(r.width, r.height, r.takenAt, r.photoId);
+    });
+  }
+
+  /** Ids matching a folder / date filter (date: EXIF capture time, else file mtime). */
+  idsMatching(f: PhotoFilter): Set<number> {
+    const where: string[] = [`status = 'indexed'`];
+    const args: number[] = [];
+    if (f.folderIds?.length) {
+      where.push(`folder_id IN (${f.folderIds.map(() => '?').join(',')})`);
+      args.push(...f.folderIds);
+    }
+    if (f.from !== undefined) {
+      where.push('COALESCE(taken_at, mtime) >= ?');
+      args.push(f.from);
+    }
+    if (f.to !== undefined) {
+      where.push('COALESCE(taken_at, mtime) <= ?');
+      args.push(f.to);
+    }
+    return new Set(
+      this.db
+        .prepare(`SELECT id FROM photos WHERE ${where.join(' AND ')}`)
+        .pluck()
+        .all(...args) as number[],
+    );
+  }
+
+  // ── pooled vectors ─────────────────────────────────────────────────────────
+
+  getPooled(photoId: number): { modelId: string; pooled: Pooled } | undefined {
+    const r = this.db.prepare('SELECT model_id, s, m, g FROM pooled WHERE photo_id = ?').get(photoId) as
+      { model_id: string; s: Buffer; m: Buffer; g: Buffer } | undefined;
+    return (
+      r && {
+        modelId: r.model_id,
+        pooled: {
+          S: blobToFloat32FromHalf(r.s),
+          M: blobToFloat32FromHalf(r.m),
+          G: blobToFloat32FromHalf(r.g),
+        },
+      }
+    );
+  }
+
+  /** Pooled vectors of indexed photos of a model, in id order, a chunk at a time. */
+  pooledChunk(modelId: string, afterId: number, limit: number): { ids: number[]; pooled: Pooled[] } {
+    const rows = this.db
+      .prepare(
+        `SELECT p.photo_id AS id, p.s, p.m, p.g FROM pooled p JOIN photos ph ON ph.id = p.photo_id
+         WHERE p.model_id = ? AND p.photo_id > ? AND ph.status = 'indexed' ORDER BY p.photo_id LIMIT ?`,
+      )
+      .all(modelId, afterId, limit) as { id: number; s: Buffer; m: Buffer; g: Buffer }[];
+    return {
+      ids: rows.map((r) => r.id),
+      pooled: rows.map((r) => ({
+        S: blobToFloat32FromHalf(r.s),
+        M: blobToFloat32FromHalf(r.m),
+        G: blobToFloat32FromHalf(r.g),
+      })),
+    };
+  }
+
+  /** Indexed photos that have pooled vectors but no embedding for `version` (they need re-projection). */
+  idsMissingEmbedding(version: number, limit: number): number[] {
+    return this.db
+      .prepare(
+        `SELECT p.photo_id FROM pooled p JOIN photos ph ON ph.id = p.photo_id
+         WHERE ph.status = 'indexed'
+           AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = p.photo_id AND e.head_version = ?)
+         ORDER BY p.photo_id LIMIT ?`,
+      )
+      .pluck()
+      .all(version, limit) as number[];
+  }
+
+  indexedCount(): number {
+    return this.db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'indexed'`).pluck().get() as number;
+  }
+
+  // ── embeddings ─────────────────────────────────────────────────────────────
+
+  getEmbedding(photoId: number, version: number): Float32Array | undefined {
+    const b = this.db
+      .prepare('SELECT vector FROM embeddings WHERE photo_id = ? AND head_version = ?')
+      .pluck()
+      .get(photoId, version) as Buffer | undefined;
+    return b && blobToFloat32(b);
+  }
+
+  /** Embeddings of indexed photos for a head version, in id order, a chunk at a time. */
+  embeddingChunk(
+    version: number,
+    afterId: number,
+    limit: number,
+  ): { ids: number[]; vectors: Float32Array[] } {
+    const rows = this.db
+      .prepare(
+        `SELECT e.photo_id AS id, e.vector FROM embeddings e JOIN photos ph ON ph.id = e.photo_id
+         WHERE e.head_version = ? AND e.photo_id > ? AND ph.status = 'indexed' ORDER BY e.photo_id LIMIT ?`,
+      )
+      .all(version, afterId, limit) as { id: number; vector: Buffer }[];
+    return { ids: rows.map((r) => r.id), vectors: rows.map((r) => blobToFloat32(r.vector)) };
+  }
+
+  /** Count and id sum of indexed photos with an embedding of `version`: the fingerprint the index sidecar records. */
+  embeddingFingerprint(version: number): { count: number; idSum: number } {
+    const r = this.db
+      .prepare(
+        `SELECT COUNT(*) AS count, COALESCE(SUM(e.photo_id), 0) AS idSum FROM embeddings e
+         JOIN photos ph ON ph.id = e.photo_id WHERE e.head_version = ? AND ph.status = 'indexed'`,
+      )
+      .get(version) as { count: number; idSum: number };
+    return r;
+  }
+
+  putEmbeddings(version: number, ids: number[], vectors: Float32Array[]): void {
+    this.transaction(() => {
+      const stmt = this.db.prepare(
+        'INSERT OR REPLACE INTO embeddings (photo_id, head_version, vector) VALUES (?, ?, ?)',
+      );
+      ids.forEach((id, i) => stmt.run(id, version, float32ToBlob(vectors[i])));
+    });
+  }
+
+  // ── heads ──────────────────────────────────────────────────────────────────
+
+  insertHead(h: {
+    modelId: string;
+    kind: string;
+    trainedOn: number;
+    weights: HeadWeights;
+    metrics?: Record<string, unknown>;
+  }): number {
+    const r = this.db
+      .prepare(
+        `INSERT INTO heads (created_at, model_id, combo, kind, trained_on, weights, metrics, active)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
+      )
+      .run(
+        Date.now(),
+        h.modelId,
+        h.weights.combo,
+        h.kind,
+        h.trainedOn,
+        encodeHead(h.weights),
+        h.metrics ? JSON.stringify(h.metrics) : null,
+      );
+    return Number(r.lastInsertRowid);
+  }
+
+  activeHead(modelId?: string): HeadRow | undefined {
+    const r = (
+      modelId === undefined
+        ? this.db.prepare('SELECT * FROM heads WHERE active = 1').get()
+        : this.db.prepare('SELECT * FROM heads WHERE active = 1 AND model_id = ?').get(modelId)
+    ) as RawHead | undefined;
+    return r && toHead(r);
+  }
+
+  getHead(version: number): HeadRow | undefined {
+    const r = this.db.prepare('SELECT * FROM heads WHERE version = ?').get(version) as RawHead | undefined;
+    return r && toHead(r);
+  }
+
+  listHeads(): Omit<HeadRow, 'weights'>[] {
+    return (this.db.prepare('SELECT * FROM heads ORDER BY version').all() as RawHead[]).map((r) => {
+      const { weights: _w, ...rest } = toHead(r);
+      return rest;
+    });
+  }
+
+  /**
+   * Makes `version` the active head and drops other versions' embeddings (they are re-projected from
+   * pooled vectors in seconds if that head is chosen again). Run inside the caller's transaction.
+   */
+  activateHead(version: number): void {
+    this.transaction(() => {
+      this.db.prepare('UPDATE heads SET active = (version = ?)').run(version);
+      this.db.prepare('DELETE FROM embeddings WHERE head_version != ?').run(version);
+    });
+  }
+
+  // ── albums ─────────────────────────────────────────────────────────────────
+
+  createAlbum(name: string): number {
+    return Number(
+      this.db.prepare('INSERT INTO albums (name, created_at) VALUES (?, ?)').run(name, Date.now())
+        .lastInsertRowid,
+    );
+  }
+
+  renameAlbum(id: number, name: string): boolean {
+    return this.db.prepare('UPDATE albums SET name = ? WHERE id = ?').run(name, id).changes === 1;
+  }
+
+  deleteAlbum(id: number): boolean {
+    return this.db.prepare('DELETE FROM albums WHERE id = ?').run(id).changes === 1;
+  }
+
+  listAlbums(): AlbumRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT a.id, a.name, a.created_at, (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS count
+         FROM albums a ORDER BY a.name`,
+      )
+      .all() as { id: number; name: string; created_at: number; count: number }[];
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, count: r.count }));
+  }
+
+  addToAlbum(albumId: number, photoIds: number[]): number {
+    return this.transaction(() => {
+      const stmt = this.db.prepare(
+        'INSERT OR IGNORE INTO album_photos (album_id, photo_id, added_at) VALUES (?, ?, ?)',
+      );
+      let n = 0;
+      for (const id of photoIds) n += stmt.run(albumId, id, Date.now()).changes;
+      return n;
+    });
+  }
+
+  removeFromAlbum(albumId: number, photoIds: number[]): number {
+    return this.transaction(() => {
+      const stmt = this.db.prepare('DELETE FROM album_photos WHERE album_id = ? AND photo_id = ?');
+      let n = 0;
+      for (const id of photoIds) n += stmt.run(albumId, id).changes;
+      return n;
+    });
+  }
+
+  albumPhotoIds(albumId: number): number[] {
+    return this.db
+      .prepare('SELECT photo_id FROM album_photos WHERE album_id = ? ORDER BY added_at, photo_id')
+      .pluck()
+      .all(albumId) as number[];
+  }
+
+  // ── jobs ───────────────────────────────────────────────────────────────────
+
+  startJob(kind: string): number {
+    return Number(
+      this.db
+        .prepare(`INSERT INTO jobs (kind, status, started_at) VALUES (?, 'running', ?)`)
+        .run(kind, Date.now()).lastInsertRowid,
+    );
+  }
+
+  updateJob(id: number, progress: unknown): void {
+    this.db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), id);
+  }
+
+  finishJob(id: number, status: JobRow['status'], error: string | null = null): void {
+    this.db
+      .prepare('UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE id = ?')
+      .run(status, Date.now(), error, id);
+  }
+
+  /** Jobs left 'running' by a crash are marked interrupted at open. */
+  markInterruptedJobs(): number {
+    return this.db
+      .prepare(`UPDATE jobs SET status = 'interrupted', finished_at = ? WHERE status = 'running'`)
+      .run(Date.now()).changes;
+  }
+
+  listJobs(limit = 20): JobRow[] {
+    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as {
+      id: number;
+      kind: string;
+      status: JobRow['status'];
+      started_at: number;
+      finished_at: number | null;
+      progress: string | null;
+      error: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      status: r.status,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      progress: r.progress ? JSON.parse(r.progress) : null,
+      error: r.error,
+    }));
+  }
+}

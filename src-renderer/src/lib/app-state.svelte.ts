@@ -1,0 +1,222 @@
+/**
+ * The renderer's shared state: what is shown, the library status, albums, the selection and the toasts.
+ * One instance, created in main.ts and handed to components through context; all server access goes
+ * through `api`, and every failure becomes a toast (`run`) instead of an unhandled rejection.
+ */
+import { getContext, setContext } from 'svelte';
+import { SvelteSet } from 'svelte/reactivity';
+import {
+  ApiError,
+  type AlbumInfo,
+  type Api,
+  type FolderInfo,
+  type JobProgress,
+  type PhotoSummary,
+  type Status,
+} from './api-client';
+import { QueryFileError, checkQueryFile, fileToBase64 } from './query-file';
+
+export type View = 'library' | 'album' | 'folders' | 'duplicates' | 'finetune' | 'results';
+export type Sort = 'taken' | 'folder' | 'added';
+
+export interface Toast {
+  id: number;
+  kind: 'error' | 'info';
+  title: string;
+  message: string;
+}
+
+export interface QueryResults {
+  title: string;
+  /** object URL of the query image, for the header */
+  previewUrl: string | null;
+  loading: boolean;
+  results: { photo: PhotoSummary; score: number }[];
+}
+
+const KEY = Symbol('likeness-app');
+
+export class AppState {
+  view = $state<View>('library');
+  albumId = $state<number | null>(null);
+  sort = $state<Sort>((localStorage.getItem('likeness.sort') as Sort | null) ?? 'taken');
+  status = $state<Status | null>(null);
+  statusLoaded = $state(false);
+  albums = $state<AlbumInfo[]>([]);
+  folders = $state<FolderInfo[]>([]);
+  /** the photo in the large view, with the path of photos visited from its similar results */
+  viewer = $state<{ history: number[] } | null>(null);
+  query = $state<QueryResults | null>(null);
+  selection = new SvelteSet<number>();
+  /** bumped whenever the library changed: grids refetch what they show */
+  libraryVersion = $state(0);
+  toasts = $state<Toast[]>([]);
+  private nextToast = 1;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(readonly api: Api) {
+    $effect.root(() => {
+      $effect(() => localStorage.setItem('likeness.sort', this.sort));
+    });
+  }
+
+  get viewerPhotoId(): number | null {
+    return this.viewer ? (this.viewer.history.at(-1) ?? null) : null;
+  }
+
+  get indexing(): JobProgress | null {
+    const job = this.status?.indexing ?? null;
+    return job && job.state !== 'done' && job.state !== 'cancelled' ? job : null;
+  }
+
+  get isEmpty(): boolean {
+    return this.statusLoaded && !!this.status && this.status.folders === 0 && this.status.photos.total === 0;
+  }
+
+  // --- errors ----------------------------------------------------------------------------------------
+
+  toast(kind: Toast['kind'], title: string, message: string, ttlMs = kind === 'error' ? 12_000 : 5_000): void {
+    const id = this.nextToast++;
+    this.toasts = [...this.toasts.slice(-3), { id, kind, title, message }];
+    setTimeout(() => this.dismiss(id), ttlMs);
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  fail(what: string, error: unknown): void {
+    const message =
+      error instanceof ApiError || error instanceof QueryFileError || error instanceof Error
+        ? error.message
+        : String(error);
+    this.toast('error', what, message);
+  }
+
+  /** Runs `fn`; a failure becomes a toast titled `what`, and the result is undefined. */
+  async run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (error) {
+      this.fail(what, error);
+      return undefined;
+    }
+  }
+
+  // --- library -----------------------------------------------------------------------------------------
+
+  async refreshStatus(): Promise<void> {
+    try {
+      this.status = await this.api.status();
+      this.statusLoaded = true;
+    } catch (error) {
+      // A status poll failing is not worth a toast each time; the first failure is.
+      if (!this.statusLoaded) this.fail('Could not reach the library', error);
+      this.statusLoaded = true;
+    }
+  }
+
+  async refreshAlbums(): Promise<void> {
+    const result = await this.run('Could not load albums', () => this.api.listAlbums());
+    if (result) this.albums = result.albums;
+  }
+
+  async refreshFolders(): Promise<void> {
+    const result = await this.run('Could not load folders', () => this.api.listFolders());
+    if (result) this.folders = result.folders;
+  }
+
+  /** Coalesces bursts of change events into one refetch. */
+  libraryChanged(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      this.libraryVersion++;
+      void this.refreshStatus();
+      void this.refreshAlbums();
+      void this.refreshFolders();
+    }, 250);
+  }
+
+  setJob(progress: JobProgress): void {
+    if (this.status) this.status = { ...this.status, indexing: progress };
+  }
+
+  async addFolder(path: string): Promise<boolean> {
+    const trimmed = path.trim();
+    if (!trimmed) {
+      this.toast('error', 'Add a folder', 'Type the path of a folder with photos first.');
+      return false;
+    }
+    const result = await this.run('Could not add the folder', () => this.api.addFolder({ path: trimmed }));
+    if (!result) return false;
+    this.toast('info', 'Folder added', `${result.folder.path} — indexing has started.`);
+    await Promise.all([this.refreshStatus(), this.refreshFolders()]);
+    this.libraryVersion++;
+    return true;
+  }
+
+  /** The native picker in Electron; browser mode has no picker, so its callers show a path field. */
+  async pickFolder(): Promise<void> {
+    const picked = await this.run('Could not open the folder picker', () => this.api.pickFolder());
+    if (picked?.path) await this.addFolder(picked.path);
+  }
+
+  // --- navigation -------------------------------------------------------------------------------------------
+
+  show(view: View, albumId: number | null = null): void {
+    this.view = view;
+    this.albumId = albumId;
+    this.viewer = null;
+    this.selection.clear();
+  }
+
+  openPhoto(photoId: number): void {
+    this.viewer = { history: [photoId] };
+  }
+
+  /** Opens a similar result in the large view, remembering the way back. */
+  followResult(photoId: number): void {
+    if (!this.viewer) return this.openPhoto(photoId);
+    this.viewer = { history: [...this.viewer.history, photoId] };
+  }
+
+  back(): void {
+    if (!this.viewer) return;
+    this.viewer = this.viewer.history.length > 1 ? { history: this.viewer.history.slice(0, -1) } : null;
+  }
+
+  closeViewer(): void {
+    this.viewer = null;
+  }
+
+  // --- query by example -----------------------------------------------------------------------------------------
+
+  async searchWithFile(file: File): Promise<void> {
+    try {
+      checkQueryFile(file);
+    } catch (error) {
+      return this.fail('Cannot search with this file', error);
+    }
+    if (this.query?.previewUrl) URL.revokeObjectURL(this.query.previewUrl);
+    const name = file.name || 'Pasted image';
+    this.query = { title: name, previewUrl: URL.createObjectURL(file), loading: true, results: [] };
+    this.view = 'results';
+    this.viewer = null;
+    try {
+      const bytesBase64 = await fileToBase64(file);
+      const { results } = await this.api.searchByImage({ bytesBase64, name, k: 100 });
+      if (this.query?.title === name) this.query = { ...this.query, loading: false, results };
+    } catch (error) {
+      if (this.query) this.query = { ...this.query, loading: false };
+      this.fail('Search by image failed', error);
+    }
+  }
+}
+
+export function setApp(app: AppState): AppState {
+  return setContext(KEY, app);
+}
+
+export function getApp(): AppState {
+  return getContext<AppState>(KEY);
+}

@@ -1,0 +1,77 @@
+/**
+ * electron-builder.yml, read and validated by electron-builder's own code (its YAML loader and its JSON
+ * schema, both installed with it), plus the settings this app depends on. Runs offline: packaging itself
+ * needs to download Electron, validation does not.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+
+interface Config {
+  /** getConfig normalises `files` to [{ filter: [...] }] */
+  files?: (string | { filter?: string[] })[];
+  asar?: boolean;
+  asarUnpack?: string[];
+  npmRebuild?: boolean;
+  extraMetadata?: { main?: string };
+  linux?: { target?: string[] };
+  win?: { target?: string[] };
+  mac?: { target?: string[] };
+  directories?: { output?: string };
+}
+
+const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
+  getConfig(projectDir: string, configPath: string | null, fromOptions: null): Promise<Config>;
+  validateConfiguration(config: Config, logger: unknown): Promise<void>;
+};
+const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+
+const load = () => getConfig(root, path.join(root, 'electron-builder.yml'), null);
+
+test('electron-builder.yml passes electron-builder’s own schema validation', async () => {
+  const config = await load();
+  await validateConfiguration(config, new DebugLogger(false));
+});
+
+test('the validator really rejects a broken configuration (so the test above can fail)', async () => {
+  const config = { ...(await load()), asarUnpackk: ['x'] } as Config;
+  await assert.rejects(validateConfiguration(config, new DebugLogger(false)), /asarUnpackk/);
+});
+
+test('targets: Linux AppImage + deb, Windows NSIS, macOS dmg', async () => {
+  const config = await load();
+  assert.deepEqual(config.linux?.target, ['AppImage', 'deb']);
+  assert.deepEqual(config.win?.target, ['nsis']);
+  assert.deepEqual(config.mac?.target, ['dmg']);
+});
+
+test('native modules and models are unpacked from asar and rebuilt for Electron', async () => {
+  const config = await load();
+  assert.equal(config.asar, true);
+  assert.equal(config.npmRebuild, true);
+  for (const module of ['better-sqlite3', 'hnswlib-node', 'onnxruntime-node', 'sharp', '@img']) {
+    assert.ok(config.asarUnpack?.includes(`**/node_modules/${module}/**`), `${module} is unpacked`);
+  }
+  assert.ok(config.asarUnpack?.includes('resources/models/**'), 'the ONNX models are unpacked');
+  const files = (config.files ?? []).flatMap((f) => (typeof f === 'string' ? [f] : (f.filter ?? [])));
+  assert.ok(
+    files.includes('dist/**/*') && files.includes('resources/**/*'),
+    'bundles and resources are packaged',
+  );
+});
+
+test('the packaged entry point is the bundle build-main writes', async () => {
+  const config = await load();
+  const pkg = require(path.join(root, 'package.json')) as { main: string };
+  assert.equal(config.extraMetadata?.main, 'dist/main/electron-main.js');
+  assert.equal(pkg.main, config.extraMetadata?.main);
+  const { entries } = await import('../../scripts/build-main');
+  assert.ok(
+    entries().some((e) => `dist/main/${e.out}` === pkg.main && e.source === 'src-main/electron/main.ts'),
+  );
+});

@@ -1,0 +1,184 @@
+import fs from 'node:fs';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AnnIndex } from '../../src-main/engine/index/ann-index';
+import { l2normalize } from '../../src-main/engine/index/vector-math';
+import { Store } from '../../src-main/engine/store/store';
+import { unwhitenedHead } from '../../src-main/engine/pipeline/head-policy';
+import { tempDir } from '../helpers/images';
+
+const DIM = 24;
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+}
+
+/** A store with n indexed photos with random unit embeddings under one head version. */
+function seed(n: number, dir = tempDir()) {
+  const store = Store.open(dir);
+  const f = store.addFolder('/lib');
+  const version = store.insertHead({
+    modelId: 'm',
+    kind: 'identity',
+    trainedOn: 0,
+    weights: unwhitenedHead(8),
+  });
+  store.activateHead(version);
+  const r = rng(7);
+  const vecs = new Map<number, Float32Array>();
+  const pooled = { S: new Float32Array(8), M: new Float32Array(8), G: new Float32Array(8) };
+  store.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      const id = store.insertPhoto({ folderId: f.id, path: `/lib/${i}.jpg`, size: 1, mtime: 1, hash: null });
+      const v = l2normalize(Float32Array.from({ length: DIM }, r));
+      vecs.set(id, v);
+      store.commitIndexed({
+        photoId: id,
+        pooled,
+        modelId: 'm',
+        embedding: v,
+        headVersion: version,
+        width: 1,
+        height: 1,
+        takenAt: null,
+      });
+    }
+  });
+  return { store, version, vecs, dir };
+}
+
+test('builds, answers like exact search, persists and reloads without rebuilding', async () => {
+  const { store, version, vecs, dir } = seed(400);
+  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
+  assert.equal(idx.open(version, DIM), 'missing');
+  assert.equal(idx.state, 'building');
+  const [qid, q] = [...vecs][17];
+  const exactWhileBuilding = idx.search(q, 5); // exact path: the index is not ready yet
+  assert.equal(exactWhileBuilding[0].id, qid);
+  assert.ok(Math.abs(exactWhileBuilding[0].score - 1) < 1e-5);
+  await idx.whenReady();
+  assert.equal(idx.state, 'ready');
+  const ann = idx.search(q, 5);
+  assert.deepEqual(
+    ann.map((h) => h.id),
+    exactWhileBuilding.map((h) => h.id),
+  );
+  assert.ok(fs.existsSync(idx.indexFile) && fs.existsSync(idx.sidecarFile), 'saved after the build');
+  idx.close();
+
+  const again = new AnnIndex(store, dir, { exactBelow: 0 });
+  assert.equal(again.open(version, DIM), 'loaded');
+  assert.equal(again.search(q, 1)[0].id, qid);
+  again.close();
+  store.close();
+});
+
+test('markDelete removes a photo from results; re-adding brings it back; growth resizes', async () => {
+  const { store, version, vecs, dir } = seed(50);
+  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
+  idx.open(version, DIM);
+  await idx.whenReady();
+  const [qid, q] = [...vecs][3];
+  idx.remove(qid);
+  assert.notEqual(idx.search(q, 3)[0].id, qid);
+  idx.add(qid, q);
+  assert.equal(idx.search(q, 3)[0].id, qid);
+  const r = rng(99);
+  for (let i = 0; i < 2000; i++) idx.add(100000 + i, l2normalize(Float32Array.from({ length: DIM }, r))); // beyond the initial 1024
+  assert.equal(idx.size, 2050);
+  idx.close();
+  store.close();
+});
+
+test('a saved index behind SQLite (crash before save) is reconciled, not rebuilt', async () => {
+  const { store, version, vecs, dir } = seed(300);
+  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
+  idx.open(version, DIM);
+  await idx.whenReady();
+  idx.close();
+  // one photo more in SQLite, one photo gone
+  const f = store.listFolders()[0];
+  const id = store.insertPhoto({ folderId: f.id, path: '/lib/new.jpg', size: 1, mtime: 1, hash: null });
+  const v = l2normalize(Float32Array.from({ length: DIM }, rng(5)));
+  const pooled = { S: new Float32Array(8), M: new Float32Array(8), G: new Float32Array(8) };
+  store.commitIndexed({
+    photoId: id,
+    pooled,
+    modelId: 'm',
+    embedding: v,
+    headVersion: version,
+    width: 1,
+    height: 1,
+    takenAt: null,
+  });
+  const [goneId, goneVec] = [...vecs][0];
+  store.setStatus(goneId, 'missing');
+  const again = new AnnIndex(store, dir, { exactBelow: 0 });
+  assert.equal(again.open(version, DIM), 'reconciled');
+  assert.equal(again.state, 'ready');
+  assert.equal(again.search(v, 1)[0].id, id);
+  assert.notEqual(again.search(goneVec, 1)[0].id, goneId);
+  again.close();
+  store.close();
+});
+
+test('a corrupt or truncated index file is detected and rebuilt in the background', async () => {
+  const { store, version, vecs, dir } = seed(200);
+  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
+  idx.open(version, DIM);
+  await idx.whenReady();
+  idx.close();
+  const buf = fs.readFileSync(idx.indexFile);
+  buf.fill(0xff, 100, 4000);
+  fs.writeFileSync(idx.indexFile, buf);
+  const again = new AnnIndex(store, dir, { exactBelow: 0 });
+  assert.equal(again.open(version, DIM), 'corrupt');
+  const [qid, q] = [...vecs][42];
+  assert.equal(again.search(q, 1)[0].id, qid, 'exact search answers during the rebuild');
+  await again.whenReady();
+  assert.equal(again.search(q, 1)[0].id, qid);
+  again.close();
+
+  fs.truncateSync(idx.indexFile, 10);
+  const third = new AnnIndex(store, dir, { exactBelow: 0 });
+  assert.equal(third.open(version, DIM), 'corrupt');
+  await third.whenReady();
+  third.close();
+  fs.writeFileSync(idx.sidecarFile, '{not json');
+  const fourth = new AnnIndex(store, dir, { exactBelow: 0 });
+  assert.equal(fourth.open(version, DIM), 'corrupt');
+  await fourth.whenReady();
+  fourth.close();
+  store.close();
+});
+
+test('an index saved for another head version is stale and rebuilt', async () => {
+  const { store, version, dir } = seed(60);
+  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
+  idx.open(version, DIM);
+  await idx.whenReady();
+  idx.close();
+  const v2 = store.insertHead({ modelId: 'm', kind: 'pca', trainedOn: 60, weights: unwhitenedHead(8) });
+  const again = new AnnIndex(store, dir, { exactBelow: 0 });
+  assert.equal(again.open(v2, DIM), 'stale');
+  await again.whenReady();
+  assert.equal(again.size, 0, 'no embeddings for the new version yet');
+  again.close();
+  store.close();
+});
+
+test('an empty saved index reloads and grows (hnswlib reads it back with capacity 0)', async () => {
+  const { store, version, dir } = seed(0);
+  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
+  idx.open(version, DIM);
+  await idx.whenReady();
+  idx.close();
+  const again = new AnnIndex(store, dir, { exactBelow: 0 });
+  assert.equal(again.open(version, DIM), 'loaded');
+  const v = l2normalize(Float32Array.from({ length: DIM }, rng(3)));
+  again.add(7, v);
+  assert.equal(again.search(v, 1)[0].id, 7);
+  again.close();
+  store.close();
+});
