@@ -6,7 +6,9 @@ export const CHROMIUM = process.env.LIKENESS_CHROMIUM ?? '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM))
-    throw new Error(`e2e: ${CHROMIUM} not found — install it with \`apt-get install -y chromium\` (or set LIKENESS_CHROMIUM)`);
+    throw new Error(
+      `e2e: ${CHROMIUM} not found — install it with \`apt-get install -y chromium\` (or set LIKENESS_CHROMIUM)`,
+    );
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [

@@ -114,7 +114,7 @@ function landscapeSvg(p: FakePhoto, width: number, height: number): string {
     pts.push(`L${width} ${height}Z`);
     return pts.join(' ');
   };
-  const sunX = width * (0.2 + 0.6 * ((p.scene * 37) % 100) / 100);
+  const sunX = width * (0.2 + (0.6 * ((p.scene * 37) % 100)) / 100);
   const sunY = height * (0.22 + 0.15 * r());
   const sunR = Math.min(width, height) * (0.07 + 0.04 * r());
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
@@ -147,7 +147,15 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
   const folders = new Map<number, { id: number; path: string }>();
   const albums = new Map<number, { id: number; name: string; photos: Set<number> }>();
   const heads: HeadInfo[] = [
-    { version: 1, combo: 'SG', dim: 512, kind: 'pca', createdAt: Date.UTC(2024, 4, 1), active: true, heldOutR1: null },
+    {
+      version: 1,
+      combo: 'SG',
+      dim: 512,
+      kind: 'pca',
+      createdAt: Date.UTC(2024, 4, 1),
+      active: true,
+      heldOutR1: null,
+    },
   ];
   const duplicatePairs: [number, number][] = [];
   let nextPhoto = 1;
@@ -156,7 +164,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
   const thumbs = new Map<number, Promise<Buffer>>();
 
   // --- indexing job ------------------------------------------------------------------------------------
-  let job: { progress: JobProgress; queue: FakePhoto[]; failed: number; timer?: NodeJS.Timeout } | null = null;
+  let job: { progress: JobProgress; queue: FakePhoto[]; failed: number; timer?: NodeJS.Timeout } | null =
+    null;
   let finetune: { timer: NodeJS.Timeout; epoch: number } | null = null;
 
   function addPhotos(folderId: number, count: number, indexed: boolean): FakePhoto[] {
@@ -187,6 +196,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       };
       if (dup) {
         photo.takenAt = dup.takenAt;
+        photo.width = dup.width;
+        photo.height = dup.height;
         duplicatePairs.push([dup.id, id]);
       }
       if (failEvery && id % failEvery === 0) {
@@ -273,7 +284,11 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
     const hits = visible()
       .filter((p) => p.status === 'indexed' && p.id !== exclude)
       .filter((p) => opts.folderId === undefined || p.folderId === opts.folderId)
-      .filter((p) => (opts.from === undefined || p.takenAt >= opts.from) && (opts.to === undefined || p.takenAt <= opts.to))
+      .filter(
+        (p) =>
+          (opts.from === undefined || p.takenAt >= opts.from) &&
+          (opts.to === undefined || p.takenAt <= opts.to),
+      )
       .map((p) => ({ photo: summary(p), score: Math.max(-1, Math.min(1, dot(query, p.vector))) }))
       .filter((h) => opts.threshold === undefined || h.score >= opts.threshold)
       .sort((a, b) => b.score - a.score)
@@ -283,7 +298,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
 
   function indexedVector(id: number): number[] {
     const p = getPhoto(id);
-    if (p.status === 'failed') throw new ApiError('invalid_argument', `${p.name} could not be indexed: ${p.error}`);
+    if (p.status === 'failed')
+      throw new ApiError('invalid_argument', `${p.name} could not be indexed: ${p.error}`);
     if (p.status !== 'indexed')
       throw new ApiError('unavailable', `${p.name} is not indexed yet — try again when indexing reaches it`);
     return p.vector;
@@ -291,7 +307,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
 
   /** A query image's "embedding": its mean colour picks the nearest scene family. */
   async function embedBytes(bytes: Buffer, name: string): Promise<number[]> {
-    let stats: sharp.Stats;
+    let stats: Awaited<ReturnType<ReturnType<typeof sharp>['stats']>>;
     try {
       stats = await sharp(bytes, { limitInputPixels: 100_000_000 }).stats();
     } catch (error) {
@@ -405,7 +421,9 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
         path: path.join(folder.path, p.name),
         size: p.size,
         folder,
-        albums: [...albums.values()].filter((a) => a.photos.has(p.id)).map((a) => ({ id: a.id, name: a.name })),
+        albums: [...albums.values()]
+          .filter((a) => a.photos.has(p.id))
+          .map((a) => ({ id: a.id, name: a.name })),
         status: p.status,
         error: p.error,
       };
@@ -428,7 +446,9 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       const groups: PhotoSummary[][] = [];
       for (const p of list) {
         if (seen.has(p.id)) continue;
-        const group = list.filter((q) => q.id !== p.id && !seen.has(q.id) && dot(p.vector, q.vector) >= threshold);
+        const group = list.filter(
+          (q) => q.id !== p.id && !seen.has(q.id) && dot(p.vector, q.vector) >= threshold,
+        );
         if (group.length === 0) continue;
         seen.add(p.id);
         for (const q of group) seen.add(q.id);
@@ -498,7 +518,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       return { resumed: true };
     },
     async cancelIndexing() {
-      if (!job || job.progress.state === 'done' || job.progress.state === 'cancelled') return { cancelled: false };
+      if (!job || job.progress.state === 'done' || job.progress.state === 'cancelled')
+        return { cancelled: false };
       job.progress.state = 'cancelling';
       return { cancelled: true };
     },
@@ -515,7 +536,10 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
     },
     async startFineTune() {
       if (albums.size < 2)
-        throw new ApiError('invalid_argument', 'Fine-tuning needs at least two albums with 5 photos or more each');
+        throw new ApiError(
+          'invalid_argument',
+          'Fine-tuning needs at least two albums with 5 photos or more each',
+        );
       if (finetune) return { started: false };
       const epochs = 20;
       finetune = {
@@ -524,14 +548,34 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
           if (!finetune) return;
           finetune.epoch++;
           const e = finetune.epoch;
-          emit({ event: 'finetune.progress', data: { epoch: e, epochs, loss: 1.2 / (1 + e * 0.3), heldOutR1: 0.6 + e * 0.01 } });
+          emit({
+            event: 'finetune.progress',
+            data: { epoch: e, epochs, loss: 1.2 / (1 + e * 0.3), heldOutR1: 0.6 + e * 0.01 },
+          });
           if (e >= epochs) {
             clearInterval(finetune.timer);
             finetune = null;
             const version = heads.length + 1;
             for (const h of heads) h.active = false;
-            heads.push({ version, combo: 'SG', dim: 512, kind: 'trained', createdAt: Date.now(), active: true, heldOutR1: 0.8 });
-            emit({ event: 'finetune.done', data: { adopted: true, version, before: 0.62, after: 0.8, message: 'Adopted: held-out Recall@1 0.62 → 0.80' } });
+            heads.push({
+              version,
+              combo: 'SG',
+              dim: 512,
+              kind: 'trained',
+              createdAt: Date.now(),
+              active: true,
+              heldOutR1: 0.8,
+            });
+            emit({
+              event: 'finetune.done',
+              data: {
+                adopted: true,
+                version,
+                before: 0.62,
+                after: 0.8,
+                message: 'Adopted: held-out Recall@1 0.62 → 0.80',
+              },
+            });
             emit({ event: 'heads.changed', data: { active: version } });
           }
         }, 150),
@@ -542,7 +586,10 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       if (!finetune) return { cancelled: false };
       clearInterval(finetune.timer);
       finetune = null;
-      emit({ event: 'finetune.done', data: { adopted: false, version: null, before: null, after: null, message: 'Cancelled' } });
+      emit({
+        event: 'finetune.done',
+        data: { adopted: false, version: null, before: null, after: null, message: 'Cancelled' },
+      });
       return { cancelled: true };
     },
     async listHeads() {
@@ -560,7 +607,9 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
   const render = (id: number, width: number, quality: number) => {
     const p = getPhoto(id);
     const height = Math.round((width * p.height) / p.width);
-    return sharp(Buffer.from(landscapeSvg(p, width, height))).jpeg({ quality, mozjpeg: true }).toBuffer();
+    return sharp(Buffer.from(landscapeSvg(p, width, height)))
+      .jpeg({ quality, mozjpeg: true })
+      .toBuffer();
   };
 
   const images: ImageSource = {

@@ -29,5 +29,8 @@ const server = await startServer({
 console.log(`Likeness (fake engine) on ${server.url}?token=${server.token}`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.on(signal, () => {
-    void server.close().then(() => engine.close()).then(() => process.exit(0));
+    void server
+      .close()
+      .then(() => engine.close())
+      .then(() => process.exit(0));
   });

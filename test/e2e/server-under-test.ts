@@ -30,10 +30,14 @@ export interface ServerUnderTest {
 /** Builds the renderer once per run, so the tests never see a stale bundle. */
 export function buildRenderer(): void {
   const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'error'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'error'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   if (result.status !== 0) throw new Error('e2e: building the renderer failed');
 }
 
@@ -41,7 +45,9 @@ export async function startServerUnderTest(): Promise<ServerUnderTest> {
   buildRenderer();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'likeness-e2e-'));
   const removeScratch = () => fs.rmSync(scratch, { recursive: true, force: true });
-  return process.env.LIKENESS_E2E_REAL === '1' ? startReal(scratch, removeScratch) : startFake(scratch, removeScratch);
+  return process.env.LIKENESS_E2E_REAL === '1'
+    ? startReal(scratch, removeScratch)
+    : startFake(scratch, removeScratch);
 }
 
 async function startFake(scratch: string, removeScratch: () => void): Promise<ServerUnderTest> {
@@ -74,7 +80,9 @@ async function startReal(scratch: string, removeScratch: () => void): Promise<Se
   const gtFile = path.join(holidays, 'groundtruth.json');
   let groundTruth: Map<string, string[]> | null = null;
   if (fs.existsSync(gtFile) && path.dirname(photoFolder) === holidays) {
-    const gt = JSON.parse(fs.readFileSync(gtFile, 'utf8')) as { queries: { query: string; positives: string[] }[] };
+    const gt = JSON.parse(fs.readFileSync(gtFile, 'utf8')) as {
+      queries: { query: string; positives: string[] }[];
+    };
     groundTruth = new Map(gt.queries.map((q) => [q.query, q.positives]));
   }
   const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -85,7 +93,10 @@ async function startReal(scratch: string, removeScratch: () => void): Promise<Se
   );
   let log = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`likeness serve did not start in 120 s:\n${log}`)), 120_000);
+    const timer = setTimeout(
+      () => reject(new Error(`likeness serve did not start in 120 s:\n${log}`)),
+      120_000,
+    );
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
       const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(log);

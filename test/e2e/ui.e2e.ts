@@ -95,11 +95,14 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     await folders.addFolder(server.photoFolder);
     await folders.progress.first().waitFor({ timeout: 30_000 });
     // Progress is visible while it runs (rate and ETA once running).
-    await page.waitForFunction(
-      () => /Indexing \d/.test(document.querySelector('[data-testid=indexing-progress]')?.textContent ?? ''),
-      undefined,
-      { timeout: 60_000 },
-    ).catch(() => undefined);
+    await page
+      .waitForFunction(
+        () =>
+          /Indexing \d/.test(document.querySelector('[data-testid=indexing-progress]')?.textContent ?? ''),
+        undefined,
+        { timeout: 60_000 },
+      )
+      .catch(() => undefined);
     await app.nav('folders');
     await app.screenshot('03-indexing');
     await folders.waitForIndexing(INDEXING_TIMEOUT);
@@ -138,16 +141,21 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     const results = await viewer.results(5);
     assert.ok(results.length >= 5);
     assert.ok(!results.some((r) => r.photoId === queryId), 'the query is not its own result');
-    for (let i = 1; i < results.length; i++) assert.ok(results[i - 1].score >= results[i].score, 'scores descend');
+    for (let i = 1; i < results.length; i++)
+      assert.ok(results[i - 1].score >= results[i].score, 'scores descend');
     assert.ok(results.every((r) => r.score >= -1 && r.score <= 1));
     if (server.groundTruth) {
       const name = await page.locator('[data-testid=photo-viewer] .title').innerText();
       const positives = server.groundTruth.get(name.trim());
       assert.ok(positives, `${name} is a ground-truth query`);
       const top = results.slice(0, 5).map((r) => r.name);
-      assert.ok(top.some((n) => positives.includes(n)), `a positive of ${name} in the top 5: ${top.join(', ')}`);
+      assert.ok(
+        top.some((n) => positives.includes(n)),
+        `a positive of ${name} in the top 5: ${top.join(', ')}`,
+      );
     }
     await page.locator('[data-testid=photo-details]').waitFor();
+    await viewer.root.locator('img.full.ready').waitFor();
     publish(await app.screenshot('06-similar'), 'similar.png');
 
     // The threshold slider hides weaker results at once.
@@ -161,10 +169,14 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     await viewer.root.getByTestId('result').first().focus();
     await page.keyboard.press('ArrowRight');
     const second = results[1].photoId;
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-photo-id')), String(second));
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute('data-photo-id')),
+      String(second),
+    );
     await page.keyboard.press('Enter');
     await page.waitForFunction(
-      (id) => document.querySelector('[data-testid=photo-viewer]')?.getAttribute('data-photo-id') === String(id),
+      (id) =>
+        document.querySelector('[data-testid=photo-viewer]')?.getAttribute('data-photo-id') === String(id),
       second,
     );
     const next = await viewer.results(1);
@@ -196,9 +208,13 @@ describe('Likeness in a browser', { concurrency: false }, () => {
 
   test('pick a file to search with', async () => {
     const file = path.join(server.scratch, 'picked.png');
-    await sharp({ create: { width: 320, height: 240, channels: 3, background: '#5a7fc0' } }).png().toFile(file);
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: '#5a7fc0' } })
+      .png()
+      .toFile(file);
     await query.pickFile(file);
-    await page.waitForFunction(() => document.querySelector('[data-testid=query-results] .faint')?.textContent?.includes('results'));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=query-results] .faint')?.textContent?.includes('results'),
+    );
     assert.ok((await query.results(1)).length >= 1);
   });
 
@@ -208,13 +224,17 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     // A file that claims to be an image but is not: the engine says so.
     await app.dropFile('broken.jpg', 'image/jpeg', Buffer.from('this is not really a jpeg at all'));
     assert.match(await app.toast('error', /broken\.jpg/), /broken\.jpg/);
+    // Nothing lost: the earlier results are still shown.
+    assert.ok((await query.results(1)).length >= 1);
     // Too large to send: refused before upload, with the limit named.
     await page.evaluate(() => {
       const big = new File([new Uint8Array(41 * 1024 * 1024)], 'huge.jpg', { type: 'image/jpeg' });
       const transfer = new DataTransfer();
       transfer.items.add(big);
       for (const kind of ['dragenter', 'dragover', 'drop'])
-        document.body.dispatchEvent(new DragEvent(kind, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        document.body.dispatchEvent(
+          new DragEvent(kind, { dataTransfer: transfer, bubbles: true, cancelable: true }),
+        );
     });
     assert.match(await app.toast('error', /huge\.jpg/), /too large.*limit/i);
     await app.screenshot('09-bad-drop');
@@ -230,20 +250,29 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     await gallery.waitForPhotos();
     await gallery.select([0, 1, 2]);
     assert.match(await gallery.selectionCount(), /^3 photos selected/);
-    await gallery.cells().nth(4).click({ modifiers: ['Shift'] });
+    await gallery
+      .cells()
+      .nth(4)
+      .click({ modifiers: ['Shift'] });
     assert.match(await gallery.selectionCount(), /^5 photos selected/);
     await app.screenshot('10-selection');
     await albums.addSelectionTo('Sunsets');
     await app.toast('info', /added to “Sunsets”/);
-    await page.waitForFunction(() => document.querySelector('[data-testid="album-Sunsets"] .count')?.textContent === '5');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="album-Sunsets"] .count')?.textContent === '5',
+    );
     await albums.open('Sunsets');
-    await page.waitForFunction(() => document.querySelector('[data-testid=photo-grid]')?.getAttribute('data-total') === '5');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=photo-grid]')?.getAttribute('data-total') === '5',
+    );
     assert.equal(await page.getByTestId('view-title').innerText(), 'Sunsets');
     // Remove one from the album.
     await gallery.waitForPhotos(5);
     await gallery.select([0]);
     await page.getByTestId('remove-from-album').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=photo-grid]')?.getAttribute('data-total') === '4');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=photo-grid]')?.getAttribute('data-total') === '4',
+    );
     // Rename it.
     await page.getByTestId('rename-album').click();
     await page.getByTestId('rename-album-input').fill('Golden hour');
@@ -259,7 +288,9 @@ describe('Likeness in a browser', { concurrency: false }, () => {
       const dir = path.join(server.scratch, 'Copies');
       fs.mkdirSync(dir);
       const source = fs.readdirSync(server.photoFolder).find((f) => /\.jpe?g$/i.test(f))!;
-      await sharp(path.join(server.photoFolder, source)).jpeg({ quality: 80 }).toFile(path.join(dir, 'planted-copy.jpg'));
+      await sharp(path.join(server.photoFolder, source))
+        .jpeg({ quality: 80 })
+        .toFile(path.join(dir, 'planted-copy.jpg'));
       await app.nav('folders');
       await folders.addFolder(dir);
       await folders.waitForIndexing(INDEXING_TIMEOUT);
@@ -286,7 +317,9 @@ describe('Likeness in a browser', { concurrency: false }, () => {
       await duplicates.trashMarked();
       await duplicates.dialog.getByTestId('confirm').click();
       await app.toast('info', /Moved to the Trash/);
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid=duplicate-group]').length === 0);
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid=duplicate-group]').length === 0,
+      );
     }
   });
 

@@ -142,9 +142,9 @@ test('pause, resume and cancel; a cancelled run resumes without redoing finished
   await lib.close();
 });
 
-test('head policy: from 50 photos a whitening head is learned, the library re-projected, the index rebuilt', async () => {
+test('head policy: from 200 photos a whitening head is learned, the library re-projected, the index rebuilt', async () => {
   const root = tempDir();
-  for (let i = 0; i < 60; i++) await makePhoto(path.join(root, `p${i}.jpg`), i);
+  for (let i = 0; i < 230; i++) await makePhoto(path.join(root, `p${i}.jpg`), i, { size: 16 });
   const emb = new FakeEmbedder();
   let learnedOn = 0;
   const lib = await Library.open(tempDir(), emb, {
@@ -155,7 +155,7 @@ test('head policy: from 50 photos a whitening head is learned, the library re-pr
         return unwhitenedHead(48, 'SG', 16);
       },
     },
-    indexer: { batchSize: 4 },
+    indexer: { batchSize: 16 },
   });
   await lib.addFolder(root);
   assert.equal(lib.status().head.kind, 'identity');
@@ -168,14 +168,14 @@ test('head policy: from 50 photos a whitening head is learned, the library re-pr
   assert.equal(st.head.kind, 'pca');
   assert.equal(st.head.dim, 32);
   assert.equal(heads.length, 1, 'learned once (re-learning waits for 2× growth)');
-  assert.ok(learnedOn >= 50 && learnedOn < 60, String(learnedOn));
+  assert.ok(learnedOn >= 200 && learnedOn < 230, String(learnedOn));
   // every photo has an embedding of the new version, none of the old
   const n = lib.store.db
     .prepare('SELECT COUNT(*) FROM embeddings WHERE head_version = ?')
     .pluck()
     .get(st.head.version);
-  assert.equal(n, 60);
-  assert.equal(lib.store.db.prepare('SELECT COUNT(*) FROM embeddings').pluck().get(), 60);
+  assert.equal(n, 230);
+  assert.equal(lib.store.db.prepare('SELECT COUNT(*) FROM embeddings').pluck().get(), 230);
   const p = lib.photoByPath(path.join(root, 'p5.jpg'))!;
   assert.equal(lib.similar(p.id, { k: 3 }).length, 3);
   assert.equal(lib.listHeads().length, 2);

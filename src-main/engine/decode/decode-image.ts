@@ -4,7 +4,7 @@
  * sharp decodes JPEG/PNG/WebP/AVIF/TIFF/GIF; HEVC-coded HEIC goes through heic-decode.
  */
 import fs from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 /** How a photo is fitted to the model's square input. */
 export type FitMode = 'squash' | 'crop' | 'pad';
@@ -51,10 +51,8 @@ function isHeif(buf: Buffer): boolean {
   return buf.length > 12 && buf.toString('latin1', 4, 8) === 'ftyp' && HEIF_BRANDS.test(buf.toString('latin1', 8, 12));
 }
 
-async function heifToSharp(buf: Buffer): Promise<sharp.Sharp> {
-  const { default: decode } = (await import('heic-decode')) as unknown as {
-    default: (o: { buffer: Buffer }) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>;
-  };
+async function heifToSharp(buf: Buffer): Promise<Sharp> {
+  const { default: decode } = await import('heic-decode');
   const img = await decode({ buffer: buf });
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
     raw: { width: img.width, height: img.height, channels: 4 },

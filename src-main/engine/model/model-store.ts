@@ -65,6 +65,7 @@ function isCurrent(m: ModelManifest | null, id: string, spec: BackboneSpec, sour
     !!m &&
     m.id === id &&
     m.converterVersion === CONVERTER_VERSION &&
+    typeof m.flops === 'number' &&
     m.source.version === sourceVersion &&
     m.source.model === spec.source &&
     m.tap === spec.tap &&

@@ -52,6 +52,8 @@ export class AppState {
   libraryVersion = $state(0);
   toasts = $state<Toast[]>([]);
   private nextToast = 1;
+  /** state objects are proxied, so requests are told apart by number, not identity */
+  private queryRequest = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly api: Api) {
@@ -75,7 +77,12 @@ export class AppState {
 
   // --- errors ----------------------------------------------------------------------------------------
 
-  toast(kind: Toast['kind'], title: string, message: string, ttlMs = kind === 'error' ? 12_000 : 5_000): void {
+  toast(
+    kind: Toast['kind'],
+    title: string,
+    message: string,
+    ttlMs = kind === 'error' ? 12_000 : 5_000,
+  ): void {
     const id = this.nextToast++;
     this.toasts = [...this.toasts.slice(-3), { id, kind, title, message }];
     setTimeout(() => this.dismiss(id), ttlMs);
@@ -197,17 +204,30 @@ export class AppState {
     } catch (error) {
       return this.fail('Cannot search with this file', error);
     }
-    if (this.query?.previewUrl) URL.revokeObjectURL(this.query.previewUrl);
+    // The previous results stay until the new search succeeds: a failed search loses nothing.
+    const previous = { query: this.query, view: this.view };
     const name = file.name || 'Pasted image';
-    this.query = { title: name, previewUrl: URL.createObjectURL(file), loading: true, results: [] };
+    const mine = ++this.queryRequest;
+    const current: QueryResults = {
+      title: name,
+      previewUrl: URL.createObjectURL(file),
+      loading: true,
+      results: [],
+    };
+    this.query = current;
     this.view = 'results';
     this.viewer = null;
     try {
       const bytesBase64 = await fileToBase64(file);
       const { results } = await this.api.searchByImage({ bytesBase64, name, k: 100 });
-      if (this.query?.title === name) this.query = { ...this.query, loading: false, results };
+      if (previous.query?.previewUrl) URL.revokeObjectURL(previous.query.previewUrl);
+      if (mine === this.queryRequest) this.query = { ...current, loading: false, results };
     } catch (error) {
-      if (this.query) this.query = { ...this.query, loading: false };
+      if (current.previewUrl) URL.revokeObjectURL(current.previewUrl);
+      if (mine === this.queryRequest) {
+        this.query = previous.query;
+        if (!previous.query) this.view = previous.view === 'results' ? 'library' : previous.view;
+      }
       this.fail('Search by image failed', error);
     }
   }

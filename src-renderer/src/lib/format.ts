@@ -37,7 +37,8 @@ export function formatEta(seconds: number | null): string {
   return `${h} h ${Math.round((seconds - h * 3600) / 60)} min left`;
 }
 
-export const formatRate = (rate: number): string => `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} photos/s`;
+export const formatRate = (rate: number): string =>
+  `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} photos/s`;
 
 /** Cosine similarity as a short figure: 0.873 → "0.87". */
 export const formatScore = (score: number): string => score.toFixed(2);

@@ -13,7 +13,9 @@ export function checkQueryFile(file: { name: string; type: string; size: number 
   const name = file.name || 'The pasted file';
   const looksLikeImage = file.type ? file.type.startsWith('image/') : IMAGE_NAME.test(file.name);
   if (!looksLikeImage)
-    throw new QueryFileError(`${name} is not an image${file.type ? ` (it is ${file.type})` : ''}. Drop a photo instead.`);
+    throw new QueryFileError(
+      `${name} is not an image${file.type ? ` (it is ${file.type})` : ''}. Drop a photo instead.`,
+    );
   if (file.size === 0) throw new QueryFileError(`${name} is empty.`);
   if (file.size > MAX_QUERY_IMAGE_BYTES)
     throw new QueryFileError(

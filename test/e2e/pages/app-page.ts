@@ -4,7 +4,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 
-export const SCREENSHOTS = path.resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'test-results', 'screenshots');
+export const SCREENSHOTS = path.resolve(
+  fileURLToPath(import.meta.url),
+  '..',
+  '..',
+  '..',
+  '..',
+  'test-results',
+  'screenshots',
+);
 
 export type NavTarget = 'library' | 'folders' | 'duplicates' | 'finetune' | 'results';
 
@@ -32,7 +40,8 @@ export class AppPage {
   }
 
   async dismissToasts(): Promise<void> {
-    for (const button of await this.page.getByRole('button', { name: 'Dismiss' }).all()) await button.click();
+    const buttons = this.page.getByRole('button', { name: 'Dismiss' });
+    while ((await buttons.count()) > 0) await buttons.first().click();
   }
 
   /** A file dragged in from outside the window: a DataTransfer built in the page, then dragenter/over/drop. */
@@ -45,7 +54,9 @@ export class AppPage {
         const transfer = new DataTransfer();
         transfer.items.add(new File([data], name, { type }));
         for (const kind of ['dragenter', 'dragover', 'drop'])
-          document.body.dispatchEvent(new DragEvent(kind, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+          document.body.dispatchEvent(
+            new DragEvent(kind, { dataTransfer: transfer, bubbles: true, cancelable: true }),
+          );
       },
       { name, type, base64: bytes.toString('base64') },
     );
@@ -56,6 +67,9 @@ export class AppPage {
     const file = path.join(SCREENSHOTS, `${name}.png`);
     // Let fades and lazy thumbnails settle so screenshots are stable.
     await this.page.waitForLoadState('networkidle').catch(() => undefined);
+    // Park the mouse on the status bar so no hover state shows.
+    const size = this.page.viewportSize();
+    if (size) await this.page.mouse.move(size.width / 2, size.height - 8);
     await this.page.waitForTimeout(400);
     await this.page.screenshot({ path: file });
     return file;

@@ -15,7 +15,9 @@ export class DuplicatesPage {
   /** Photo ids of each group, as shown. */
   async groupIds(): Promise<number[][]> {
     return this.groups().evaluateAll((groups) =>
-      groups.map((g) => [...g.querySelectorAll('figure')].map((f) => Number(f.getAttribute('data-photo-id')))),
+      groups.map((g) =>
+        [...g.querySelectorAll('figure')].map((f) => Number(f.getAttribute('data-photo-id'))),
+      ),
     );
   }
 

@@ -21,7 +21,11 @@ export class FoldersPage {
   /** Waits until indexing has started and finished, as the UI shows it. */
   async waitForIndexing(timeout: number): Promise<void> {
     await this.page.waitForFunction(
-      () => !document.querySelector('[data-testid=indexing-progress]') && /All photos indexed|could not be read/.test(document.querySelector('[data-testid=status-bar]')?.textContent ?? ''),
+      () =>
+        !document.querySelector('[data-testid=indexing-progress]') &&
+        /All photos indexed|could not be read/.test(
+          document.querySelector('[data-testid=status-bar]')?.textContent ?? '',
+        ),
       undefined,
       { timeout, polling: 250 },
     );
@@ -29,6 +33,7 @@ export class FoldersPage {
 
   async failures(): Promise<string[]> {
     const list = this.page.getByTestId('failures');
+    await list.or(this.page.getByTestId('no-failures')).waitFor();
     if (!(await list.count())) return [];
     return list.locator('li').allInnerTexts();
   }

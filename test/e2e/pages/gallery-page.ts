@@ -28,7 +28,9 @@ export class GalleryPage {
   /** Waits until the thumbnails in view have loaded (for screenshots). */
   async waitForThumbnails(): Promise<void> {
     await this.page.waitForFunction(() =>
-      [...document.querySelectorAll<HTMLImageElement>('[data-testid=grid-cell] img')].every((img) => img.complete),
+      [...document.querySelectorAll<HTMLImageElement>('[data-testid=grid-cell] img')].every(
+        (img) => img.complete,
+      ),
     );
   }
 
@@ -51,7 +53,9 @@ export class GalleryPage {
     const ids: number[] = [];
     for (const i of indices) {
       ids.push(await this.photoId(i));
-      await this.cells().nth(i).click({ modifiers: ['Control'] });
+      await this.cells()
+        .nth(i)
+        .click({ modifiers: ['Control'] });
     }
     return ids;
   }
