@@ -21,6 +21,7 @@ import {
 import { batchHardTriplet, smoothedCrossEntropy } from '../../src-main/engine/finetune/losses';
 import { rankingQuality, recallAt1, signTestP } from '../../src-main/engine/finetune/recall';
 import { gaussian, makeRng, type Rng } from '../../src-main/engine/finetune/rng';
+import { WeightAdapter } from '../../src-main/engine/finetune/weight-adapter';
 import type { HeadWeights, Pooled } from '../../src-main/engine/head/head-types';
 import { projectBatch } from '../../src-main/engine/head/project';
 
@@ -324,3 +325,28 @@ test('output-space training folds back exactly: M·W₀ and μ₀ + W₀⁺ν gi
     assert.ok(Math.abs(served[Math.floor(i / 8)][i % 8] - viaSmall[i]) < 1e-4, `served element ${i}`);
   }
 });
+
+for (const kind of ['lowrank', 'diagonal'] as const) {
+  test(`weight adapter (${kind}): chain rule from ∂L/∂W to its parameters`, () => {
+    const rng = makeRng(9);
+    const n = 6;
+    const w = randn(n * n, rng);
+    const gw = new Float32Array(n * n);
+    const a = new WeightAdapter(w, gw, n, n, kind, 3, rng);
+    // move away from the initial point (U = 0 would make ∂L/∂V vanish)
+    for (const t of a.tensors()) for (let i = 0; i < t.value.length; i++) t.value[i] += 0.3 * gaussian(rng);
+    a.materialize();
+    const R = randn(n * n, rng);
+    const loss = () => {
+      a.materialize();
+      let s = 0;
+      for (let i = 0; i < w.length; i++) s += R[i] * w[i] * w[i];
+      return s;
+    };
+    loss();
+    for (let i = 0; i < w.length; i++) gw[i] = 2 * R[i] * w[i];
+    a.pullGrads();
+    for (const [k, t] of a.tensors().entries())
+      checkGrad(`${kind}[${k}]`, loss, t.value, Float32Array.from(t.grad), rng);
+  });
+}

@@ -21,10 +21,11 @@ export interface WhiteningOptions {
   maxSamples?: number;
 }
 
+/** Chosen on Holidays (docs/model.md): SG beats S, G, MG and SMG; 256 per branch; shrinkage 0.3. */
 export const DEFAULT_HEAD: Required<WhiteningOptions> = {
-  combo: 'SMG',
-  dim: 128,
-  shrinkage: 0.1,
+  combo: 'SG',
+  dim: 256,
+  shrinkage: 0.3,
   power: 1,
   maxSamples: 20000,
 };

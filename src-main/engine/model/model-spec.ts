@@ -25,7 +25,8 @@ export const BACKBONES: Record<string, BackboneSpec> = {
   'inception_v3-mixed5': {
     source: 'inception_v3',
     tap: 'mixed5',
-    inputSize: 299,
+    // Above the network's native 299: on Holidays, 448 gains ~3 mAP over 299 (docs/model.md).
+    inputSize: 448,
     fit: 'squash',
     preprocess: { scale: 1 / 255, offset: 0 },
     gemP: 3,
