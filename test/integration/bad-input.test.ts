@@ -4,12 +4,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Library } from '../../src-main/engine/library';
 import { projectBatch } from '../../src-main/engine/head/project';
+import type { PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 import { DatabaseFolderError } from '../../src-main/engine/store/open-database';
 import { FakeEmbedder } from '../helpers/fake-embedder';
 import { makePhoto, tempDir, writePngBomb } from '../helpers/images';
 
 const headOps = { projectBatch };
 const isRoot = process.getuid?.() === 0;
+
+/** LIKENESS_REAL_EMBEDDER=1 runs the bad-file case through the real decoder and model instead of the fake. */
+async function embedderForBadFiles(): Promise<PhotoEmbedder> {
+  if (process.env.LIKENESS_REAL_EMBEDDER !== '1') return new FakeEmbedder();
+  const { createDefaultEmbedder } = await import('../../src-main/engine/embed/default-embedder');
+  return createDefaultEmbedder();
+}
 
 test('bad files are recorded per file with a clear reason, and the run completes', async () => {
   const root = tempDir();
@@ -29,7 +37,8 @@ test('bad files are recorded per file with a clear reason, and the run completes
   const badName = Buffer.concat([Buffer.from(root + '/'), Buffer.from([0xc3, 0x28]), Buffer.from('.jpg')]);
   fs.copyFileSync(path.join(root, 'good1.jpg'), badName);
 
-  const lib = await Library.open(tempDir(), new FakeEmbedder(), { headOps });
+  const embedder = await embedderForBadFiles();
+  const lib = await Library.open(tempDir(), embedder, { headOps });
   await lib.addFolder(root);
   fs.rmSync(path.join(root, 'vanishing.jpg')); // between scan and decode
   const summary = await lib.startIndexing();
@@ -45,7 +54,7 @@ test('bad files are recorded per file with a clear reason, and the run completes
     ['zero.jpg', /empty|unsupported|Input|not/i],
     ['truncated.jpg', /truncat|premature|corrupt|end of/i],
     ['text.jpg', /unsupported image format|Input buffer|not/i],
-    ['bomb.png', /pixel limit|exceeds/i],
+    ['bomb.png', /pixel limit|exceeds|megapixels|bomb/i],
   ] as const) {
     const p = error(n);
     assert.equal(p.status, 'failed', `${n}: ${p.status}`);
@@ -74,6 +83,7 @@ test('bad files are recorded per file with a clear reason, and the run completes
   await lib.rescan();
   assert.equal((await lib.startIndexing()).done, 0);
   await lib.close();
+  await embedder.close?.();
 });
 
 test('a database folder that is not writable gives a clear message', async () => {

@@ -46,7 +46,7 @@ test(
       assert.equal(summary.failed, 0);
       assert.equal(lib.status().photos.indexed, n);
       // 66 photos: below the whitening threshold, so this measures the backbone with the identity head.
-    assert.equal(lib.status().head.kind, 'identity');
+      assert.equal(lib.status().head.kind, 'identity');
       let top1 = 0;
       let apSum = 0;
       for (const q of queries) {
