@@ -16,7 +16,7 @@ export interface InputSpec {
 
 export interface DecodeOptions {
   input: InputSpec;
-  /** longest side of the WebP thumbnail; 0 = none */
+  /** longest side of the WebP thumbnail (of the decoded area); 0 = none */
   thumbnailSize?: number;
   /** region of the photo to use, in 0..1 of its (oriented) width/height */
   region?: { x: number; y: number; w: number; h: number };
@@ -95,34 +95,46 @@ export async function decodeImage(source: string | Buffer, opts: DecodeOptions, 
       ? await heifToSharp(buf).catch(() => sharp(buf, { limitInputPixels: MAX_PIXELS }))
       : sharp(buf, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false });
     const meta = await base.metadata();
-    const oriented = base.rotate(); // applies EXIF orientation
-    const swap = (meta.orientation ?? 1) >= 5;
+    // Apply EXIF orientation only when there is one: rotate() costs JPEG shrink-on-load otherwise.
+    const orientation = meta.orientation ?? 1;
+    const oriented = orientation > 1 ? base.rotate() : base;
+    const swap = orientation >= 5;
     const width = (swap ? meta.height : meta.width) ?? 0;
     const height = (swap ? meta.width : meta.height) ?? 0;
     if (!width || !height) throw new Error('image has no dimensions');
 
-    let pipeline = oriented.clone();
+    let source = oriented;
     if (opts.region) {
       const r = opts.region;
       const left = Math.max(0, Math.min(width - 1, Math.round(r.x * width)));
       const top = Math.max(0, Math.min(height - 1, Math.round(r.y * height)));
       const w = Math.max(1, Math.min(width - left, Math.round(r.w * width)));
       const h = Math.max(1, Math.min(height - top, Math.round(r.h * height)));
-      // Extracting after rotate() needs the rotation materialised first.
-      pipeline = sharp(await oriented.clone().toBuffer()).extract({ left, top, width: w, height: h });
+      // extract() applies before rotate() in one sharp pipeline, so materialise the rotation first.
+      const full = await oriented.raw().toBuffer({ resolveWithObject: true });
+      source = sharp(full.data, { raw: full.info, limitInputPixels: MAX_PIXELS }).extract({ left, top, width: w, height: h });
     }
+    // Decode once, shrinking on load to just cover both outputs (JPEG decodes at 1/2…1/8 scale),
+    // then derive the model input and the thumbnail from that small RGB buffer.
     const { size, fit } = opts.input;
-    const fitOpt = fit === 'squash' ? 'fill' : fit === 'crop' ? 'cover' : 'contain';
-    const pixelsP = pipeline
-      .resize(size, size, { fit: fitOpt, background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
-      .removeAlpha()
+    const thumbSize = opts.thumbnailSize ?? 0;
+    const cover = Math.max(size, thumbSize);
+    const mid = await source
+      .resize(cover, cover, { fit: 'outside', withoutEnlargement: true, kernel: 'lanczos3' })
+      .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const thumbP = opts.thumbnailSize
-      ? oriented
-          .clone()
-          .resize(opts.thumbnailSize, opts.thumbnailSize, { fit: 'inside', withoutEnlargement: true })
+    const fromMid = () => sharp(mid.data, { raw: { width: mid.info.width, height: mid.info.height, channels: mid.info.channels } });
+    const fitOpt = fit === 'squash' ? 'fill' : fit === 'crop' ? 'cover' : 'contain';
+    const pixelsP = fromMid()
+      .resize(size, size, { fit: fitOpt, background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const thumbP = thumbSize
+      ? fromMid()
+          .resize(thumbSize, thumbSize, { fit: 'inside', withoutEnlargement: true })
           .webp({ quality: 78 })
           .toBuffer()
       : Promise.resolve(null);

@@ -17,14 +17,17 @@ export function symmetricEigen(a: Float64Array, n: number): EigenResult {
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   tred2(V, d, e, n);
-  tql2(V, d, e, n);
-  // Columns of V are eigenvectors for ascending d; return rows, descending.
+  // QL works on the transpose, so that its Givens rotations touch two contiguous rows rather than
+  // two strided columns (several times faster for n in the hundreds). Rows of W are eigenvectors.
+  const W = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) W[j * n + i] = V[i * n + j];
+  tql2(W, d, e, n);
   const order = Array.from(d.keys()).sort((i, j) => d[j] - d[i]);
   const values = new Float64Array(n);
   const vectors = new Float64Array(n * n);
-  order.forEach((col, k) => {
-    values[k] = d[col];
-    for (let i = 0; i < n; i++) vectors[k * n + i] = V[i * n + col];
+  order.forEach((row, k) => {
+    values[k] = d[row];
+    vectors.set(W.subarray(row * n, row * n + n), k * n);
   });
   return { values, vectors };
 }
@@ -103,7 +106,8 @@ function tred2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): vo
   e[0] = 0;
 }
 
-function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+/** `W` is the transpose of tred2's V: eigenvector i is row i. */
+function tql2(W: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -144,10 +148,12 @@ function tql2(V: Float64Array, d: Float64Array, e: Float64Array, n: number): voi
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          const ri = i * n;
+          const rj = ri + n;
           for (let k = 0; k < n; k++) {
-            h = V[k * n + i + 1];
-            V[k * n + i + 1] = s * V[k * n + i] + c * h;
-            V[k * n + i] = c * V[k * n + i] - s * h;
+            h = W[rj + k];
+            W[rj + k] = s * W[ri + k] + c * h;
+            W[ri + k] = c * W[ri + k] - s * h;
           }
         }
         p = (-s * s2 * c3 * el1 * e[l]) / dl1;

@@ -1,0 +1,114 @@
+/**
+ * Read-only queries the app's views need beyond Store's own: pages of photos in a chosen order (the
+ * gallery), the albums of a photo, album covers, pages of failures. Kept beside Store so all SQL stays in
+ * store/; they take the Store and only read.
+ */
+import type { Store } from './store';
+import type { PhotoRow, PhotoStatus } from './types';
+
+export type PhotoSort = 'taken' | 'folder' | 'added';
+
+export interface PhotoPageQuery {
+  offset: number;
+  limit: number;
+  sort: PhotoSort;
+  folderId?: number;
+  albumId?: number;
+  /** which photos to list (default: indexed ones, the ones with a thumbnail) */
+  status?: PhotoStatus;
+}
+
+// Newest first for capture and addition time; by folder, then path, for browsing a folder's order.
+const ORDER: Record<PhotoSort, string> = {
+  taken: 'COALESCE(p.taken_at, p.mtime) DESC, p.id DESC',
+  added: 'p.added_at DESC, p.id DESC',
+  folder: 'f.path, p.path',
+};
+
+interface RawRow {
+  id: number;
+  folder_id: number;
+  path: string;
+  size: number;
+  mtime: number;
+  hash: string | null;
+  width: number | null;
+  height: number | null;
+  taken_at: number | null;
+  status: PhotoStatus;
+  error: string | null;
+  added_at: number;
+}
+
+const toRow = (r: RawRow): PhotoRow => ({
+  id: r.id,
+  folderId: r.folder_id,
+  path: r.path,
+  size: r.size,
+  mtime: r.mtime,
+  hash: r.hash,
+  width: r.width,
+  height: r.height,
+  takenAt: r.taken_at,
+  status: r.status,
+  error: r.error,
+  addedAt: r.added_at,
+});
+
+/** One page of photos in the requested order, and how many match in all. */
+export function photoPage(store: Store, q: PhotoPageQuery): { total: number; rows: PhotoRow[] } {
+  const where = ['p.status = ?'];
+  const args: (string | number)[] = [q.status ?? 'indexed'];
+  if (q.folderId !== undefined) {
+    where.push('p.folder_id = ?');
+    args.push(q.folderId);
+  }
+  if (q.albumId !== undefined) {
+    where.push('p.id IN (SELECT photo_id FROM album_photos WHERE album_id = ?)');
+    args.push(q.albumId);
+  }
+  const from = `FROM photos p JOIN folders f ON f.id = p.folder_id WHERE ${where.join(' AND ')}`;
+  const total = store.db.prepare(`SELECT COUNT(*) ${from}`).pluck().get(...args) as number;
+  const rows = store.db
+    .prepare(`SELECT p.* ${from} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
+    .all(...args, q.limit, q.offset) as RawRow[];
+  return { total, rows: rows.map(toRow) };
+}
+
+/** The albums a photo belongs to, by name. */
+export function albumsOfPhoto(store: Store, photoId: number): { id: number; name: string }[] {
+  return store.db
+    .prepare(
+      `SELECT a.id, a.name FROM albums a JOIN album_photos ap ON ap.album_id = a.id
+       WHERE ap.photo_id = ? ORDER BY a.name`,
+    )
+    .all(photoId) as { id: number; name: string }[];
+}
+
+/** Per album: how many of its photos are still in the library, and the first of them (its cover). */
+export function albumPresence(store: Store): Map<number, { count: number; cover: number | null }> {
+  const rows = store.db
+    .prepare(
+      `SELECT ap.album_id AS id, COUNT(*) AS n,
+              (SELECT ap2.photo_id FROM album_photos ap2 JOIN photos p2 ON p2.id = ap2.photo_id
+               WHERE ap2.album_id = ap.album_id AND p2.status = 'indexed'
+               ORDER BY ap2.added_at, ap2.photo_id LIMIT 1) AS cover
+       FROM album_photos ap JOIN photos p ON p.id = ap.photo_id
+       WHERE p.status != 'missing' GROUP BY ap.album_id`,
+    )
+    .all() as { id: number; n: number; cover: number | null }[];
+  return new Map(rows.map((r) => [r.id, { count: r.n, cover: r.cover }]));
+}
+
+/** One page of photos that could not be indexed, with the reason. */
+export function failurePage(
+  store: Store,
+  offset: number,
+  limit: number,
+): { total: number; rows: PhotoRow[] } {
+  const total = store.db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'failed'`).pluck().get() as number;
+  const rows = store.db
+    .prepare(`SELECT * FROM photos WHERE status = 'failed' ORDER BY id LIMIT ? OFFSET ?`)
+    .all(limit, offset) as RawRow[];
+  return { total, rows: rows.map(toRow) };
+}

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { DecodeError, decodeImage, exifTakenAt } from '../../src-main/engine/decode/decode-image';
+
+const input = { size: 64, fit: 'squash' as const };
+
+/** Left half red, right half blue: orientation and crops are visible in the pixels. */
+async function halves(width: number, height: number): Promise<sharp.Sharp> {
+  const px = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) px[(y * width + x) * 3 + (x < width / 2 ? 0 : 2)] = 255;
+  return sharp(px, { raw: { width, height, channels: 3 } });
+}
+
+test('decodes to size×size×3 uint8 and a WebP thumbnail', async () => {
+  const png = await (await halves(200, 100)).png().toBuffer();
+  const d = await decodeImage(png, { input, thumbnailSize: 32 });
+  assert.equal(d.pixels.length, 64 * 64 * 3);
+  assert.equal(d.width, 200);
+  assert.equal(d.height, 100);
+  const meta = await sharp(d.thumbnail!).metadata();
+  assert.equal(meta.format, 'webp');
+  assert.equal(Math.max(meta.width!, meta.height!), 32);
+  // left pixel red, right pixel blue
+  assert.ok(d.pixels[0] > 200 && d.pixels[2] < 50);
+  assert.ok(d.pixels[63 * 3 + 2] > 200 && d.pixels[63 * 3] < 50);
+});
+
+test('EXIF orientation is applied (90° rotation swaps width and height)', async () => {
+  const jpg = await (await halves(120, 60)).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+  const d = await decodeImage(jpg, { input });
+  assert.equal(d.width, 60);
+  assert.equal(d.height, 120);
+  // After rotating 90° clockwise, the red left half is on top.
+  assert.ok(d.pixels[0] > 200 && d.pixels[2] < 60, 'top is red');
+  const bottom = (63 * 64 + 32) * 3;
+  assert.ok(d.pixels[bottom + 2] > 200 && d.pixels[bottom] < 60, 'bottom is blue');
+});
+
+test('a region decodes only that part of the photo', async () => {
+  const png = await (await halves(200, 100)).png().toBuffer();
+  const d = await decodeImage(png, { input, region: { x: 0.6, y: 0, w: 0.4, h: 1 } });
+  for (let i = 0; i < d.pixels.length; i += 3) assert.ok(d.pixels[i + 2] > 200 && d.pixels[i] < 50, 'all blue');
+});
+
+test('bad input is a DecodeError naming the file and the cause', async () => {
+  const cases: [Buffer, RegExp][] = [
+    [Buffer.alloc(0), /empty/],
+    [Buffer.from('hello, not an image'), /not an image|unsupported/],
+    [(await (await halves(300, 300)).jpeg().toBuffer()).subarray(0, 400), /corrupt|truncated|premature/i],
+  ];
+  for (const [bytes, reason] of cases) {
+    await assert.rejects(decodeImage(bytes, { input }, 'holiday.jpg'), (e: Error) => {
+      assert.ok(e instanceof DecodeError);
+      assert.match(e.message, /holiday\.jpg/);
+      assert.match(e.message, reason);
+      return true;
+    });
+  }
+  await assert.rejects(decodeImage('/nonexistent/photo.jpg', { input }), /photo\.jpg: the file no longer exists/);
+});
+
+test('EXIF DateTimeOriginal is read as UTC epoch ms', () => {
+  assert.equal(exifTakenAt(Buffer.from('xx2021:07:04 12:30:00xx')), Date.UTC(2021, 6, 4, 12, 30, 0));
+  assert.equal(exifTakenAt(Buffer.from('no date')), null);
+  assert.equal(exifTakenAt(undefined), null);
+});
