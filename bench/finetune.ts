@@ -11,7 +11,9 @@
  * never-labelled classes. Training runs in a worker thread, as in the app; its time includes the worker's
  * start. Re-projection: 100k synthetic pooled vectors through projectBatch (10 × the same 10k).
  * --ablation reruns the paper's comparisons in-process and writes the table into docs/finetune.md.
- * --synthetic runs on generated clusters instead of a dataset (development only).
+ * --synthetic runs on generated clusters instead of a dataset (development only); --size N picks the
+ * backbone input size (and so the pooled cache); --combo/--dim shape the whitening head; --opt k=v
+ * overrides one trainer option.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,6 +47,8 @@ interface Args {
   synthetic: boolean;
   combo?: string;
   dim?: number;
+  /** backbone input size override (selects another pooled cache); the manifest's by default */
+  size?: number;
   options: Partial<FinetuneOptions>;
 }
 
@@ -65,6 +69,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--synthetic') a.synthetic = true;
     else if (k === '--combo') a.combo = v();
     else if (k === '--dim') a.dim = Number(v());
+    else if (k === '--size') a.size = Number(v());
     else if (k === '--opt') {
       // --opt name=value: override one trainer option (tuning)
       const [name, val] = v().split('=');
@@ -117,7 +122,7 @@ async function loadData(a: Args): Promise<Data> {
   const ds = loadDataset(dir);
   if (ds.kind !== 'classes' || !ds.labels)
     throw new Error(`${dir}: fine-tuning needs a class-format dataset (labels.json)`);
-  const set = await loadOrComputePooled(dir);
+  const set = await loadOrComputePooled(dir, a.size ? { size: a.size } : {});
   return { name: path.basename(dir), pooled: set.pooled, labels: ds.labels };
 }
 
@@ -278,7 +283,10 @@ async function main(): Promise<void> {
           adopted: res.adopted,
           reason: res.reason,
           trainSeconds: trainS,
-          reprojection100kSeconds: { projectBatch: reprojMs.projectBatch / 1000, batched: reprojMs.batched / 1000 },
+          reprojection100kSeconds: {
+            projectBatch: reprojMs.projectBatch / 1000,
+            batched: reprojMs.batched / 1000,
+          },
           options: res.options,
           ablation,
         },

@@ -63,7 +63,7 @@ async function ablation(base: Pooled[]): Promise<Record<string, string | number>
   for (const dim of [32, 64, 128, 256, 512]) add('size per branch', String(dim), runHead(base, w({ dim })));
   for (const shrinkage of [0.05, 0.2, 0.5, 1, 2]) add('eigenvalue shrinkage', String(shrinkage), runHead(base, w({ shrinkage })));
   const spec = BACKBONES[DEFAULT_BACKBONE];
-  for (const size of [spec.inputSize, 384, 448]) {
+  for (const size of [299, 384, 448, 512]) {
     const pooled = size === spec.inputSize ? base : await pooledFor({ size });
     add('input size', String(size), runHead(pooled, learnWhiteningHead(pooled, DEFAULT_HEAD)));
   }

@@ -109,6 +109,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   const stderr = deps.stderr ?? process.stderr;
   const say = (s: string) => stdout.write(`${s}\n`);
   const warn = (s: string) => stderr.write(`${s}\n`);
+  // `serve` has its own options (--port, --renderer): it gets its argv as is.
+  if (argv[0] === 'serve') return runServeCommand(argv.slice(1), warn);
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);
@@ -123,22 +125,6 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
   if (args.command === 'help') {
     say(USAGE);
     return EXIT.ok;
-  }
-  if (args.command === 'serve') {
-    let serve: typeof import('./serve');
-    try {
-      serve = await import('./serve');
-    } catch (err) {
-      warn(`likeness serve is not available in this build (${(err as Error).message})`);
-      return EXIT.error;
-    }
-    try {
-      await serve.runServe(argv.slice(1));
-      return await new Promise<number>(() => {}); // runs until the server's own signal handler exits
-    } catch (err) {
-      warn((err as Error).message);
-      return EXIT.error;
-    }
   }
   if (!['index', 'similar', 'search', 'duplicates', 'status'].includes(args.command)) {
     warn(`likeness: unknown command "${args.command}"\n\n${USAGE}`);
@@ -220,6 +206,29 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     await lib?.close();
     await (embedder as { close?: () => Promise<void> } | undefined)?.close?.();
   }
+}
+
+async function runServeCommand(argv: string[], warn: (s: string) => void): Promise<number> {
+  let serve: typeof import('./serve');
+  try {
+    serve = await import('./serve');
+  } catch (err) {
+    warn(`likeness serve is not available in this build (${(err as Error).message})`);
+    return EXIT.error;
+  }
+  try {
+    serve.parseServeArgs(argv);
+  } catch (err) {
+    warn(`${(err as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    await serve.runServe(argv);
+  } catch (err) {
+    warn((err as Error).message);
+    return EXIT.error;
+  }
+  return new Promise<number>(() => {}); // runs until the server's own signal handler exits
 }
 
 function printHits(hits: SearchHit[], json: boolean, say: (s: string) => void): void {

@@ -1,8 +1,11 @@
 /**
- * What the e2e tests drive: browser mode on the in-memory fake engine (default), or the real
- * `likeness serve` on a temporary library when LIKENESS_E2E_REAL=1. Either way the tests get a URL with the
- * token, a folder of photos to add through the UI, and what to expect of it.
- *   LIKENESS_E2E_PHOTOS  folder of photos for the real engine (default ../shared/datasets/holidays/images)
+ * What the e2e tests drive: the real `likeness serve` on a temporary library (default when the Holidays
+ * data set is at ../shared/datasets/holidays), or browser mode on the in-memory fake engine
+ * (LIKENESS_E2E_REAL=0, or no data set). Either way the tests get a URL with the token, a folder of photos
+ * to add through the UI, and what to expect of it.
+ *   LIKENESS_E2E_REAL    1: the real engine, 0: the fake (default: real when the data set is there)
+ *   LIKENESS_E2E_GROUPS  Holidays ground-truth groups copied into the test folder (default 30, ≈ 80 photos)
+ *   LIKENESS_E2E_PHOTOS  a folder of your own photos for the real engine instead (no ground truth)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +16,14 @@ import { startServer } from '../../src-main/server/http-server';
 import { createFakeEngine } from './fake-engine';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const HOLIDAYS = path.resolve(root, '..', 'shared', 'datasets', 'holidays');
+
+/** Whether this run drives the real engine: asked for, or by default when the data set is there. */
+export function useRealEngine(env = process.env): boolean {
+  if (env.LIKENESS_E2E_REAL === '1') return true;
+  if (env.LIKENESS_E2E_REAL === '0') return false;
+  return fs.existsSync(path.join(HOLIDAYS, 'images')) || env.LIKENESS_E2E_PHOTOS !== undefined;
+}
 
 export interface ServerUnderTest {
   kind: 'fake' | 'real';
@@ -20,6 +31,8 @@ export interface ServerUnderTest {
   url: string;
   /** a folder of photos to add through the UI */
   photoFolder: string;
+  /** how many photos indexing the folder gives at least */
+  photoCount: number;
   /** holidays ground truth (real engine only): query file name → positives */
   groundTruth: Map<string, string[]> | null;
   /** scratch space for files the tests make (dropped images, a vanishing folder) */
@@ -45,9 +58,7 @@ export async function startServerUnderTest(): Promise<ServerUnderTest> {
   buildRenderer();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'likeness-e2e-'));
   const removeScratch = () => fs.rmSync(scratch, { recursive: true, force: true });
-  return process.env.LIKENESS_E2E_REAL === '1'
-    ? startReal(scratch, removeScratch)
-    : startFake(scratch, removeScratch);
+  return useRealEngine() ? startReal(scratch, removeScratch) : startFake(scratch, removeScratch);
 }
 
 async function startFake(scratch: string, removeScratch: () => void): Promise<ServerUnderTest> {
@@ -64,6 +75,7 @@ async function startFake(scratch: string, removeScratch: () => void): Promise<Se
     kind: 'fake',
     url: `${server.url}?token=${server.token}`,
     photoFolder,
+    photoCount: 250,
     groundTruth: null,
     scratch,
     async close() {
@@ -74,21 +86,43 @@ async function startFake(scratch: string, removeScratch: () => void): Promise<Se
   };
 }
 
+/**
+ * A small Holidays library in the scratch folder: the first `groups` ground-truth groups (query and
+ * positives), copied, so a run indexes in about a minute on two cores and never touches the data set.
+ * Every other group is a distractor for every query.
+ */
+function holidaysSubset(
+  scratch: string,
+  groups: number,
+): { folder: string; groundTruth: Map<string, string[]> } {
+  const gt = JSON.parse(fs.readFileSync(path.join(HOLIDAYS, 'groundtruth.json'), 'utf8')) as {
+    queries: { query: string; positives: string[] }[];
+  };
+  const chosen = [...gt.queries].sort((a, b) => a.query.localeCompare(b.query)).slice(0, groups);
+  const folder = path.join(scratch, 'Holidays');
+  fs.mkdirSync(folder);
+  for (const q of chosen)
+    for (const file of [q.query, ...q.positives])
+      fs.copyFileSync(path.join(HOLIDAYS, 'images', file), path.join(folder, file));
+  return { folder, groundTruth: new Map(chosen.map((q) => [q.query, q.positives])) };
+}
+
 async function startReal(scratch: string, removeScratch: () => void): Promise<ServerUnderTest> {
-  const holidays = path.resolve(root, '..', 'shared', 'datasets', 'holidays');
-  const photoFolder = path.resolve(process.env.LIKENESS_E2E_PHOTOS ?? path.join(holidays, 'images'));
-  const gtFile = path.join(holidays, 'groundtruth.json');
+  let photoFolder: string;
   let groundTruth: Map<string, string[]> | null = null;
-  if (fs.existsSync(gtFile) && path.dirname(photoFolder) === holidays) {
-    const gt = JSON.parse(fs.readFileSync(gtFile, 'utf8')) as {
-      queries: { query: string; positives: string[] }[];
-    };
-    groundTruth = new Map(gt.queries.map((q) => [q.query, q.positives]));
+  if (process.env.LIKENESS_E2E_PHOTOS) photoFolder = path.resolve(process.env.LIKENESS_E2E_PHOTOS);
+  else {
+    const groups = Number(process.env.LIKENESS_E2E_GROUPS ?? 30);
+    if (!Number.isInteger(groups) || groups < 1)
+      throw new Error('e2e: LIKENESS_E2E_GROUPS must be a whole number ≥ 1');
+    ({ folder: photoFolder, groundTruth } = holidaysSubset(scratch, groups));
   }
-  const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const photoCount = fs
+    .readdirSync(photoFolder)
+    .filter((f) => /\.(jpe?g|png|webp|heic|tiff?)$/i.test(f)).length;
   const child: ChildProcess = spawn(
     process.execPath,
-    [tsx, 'src-main/cli/likeness.ts', 'serve', '--port', '0', '--db', path.join(scratch, 'library')],
+    ['bin/likeness.js', 'serve', '--port', '0', '--db', path.join(scratch, 'library')],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
@@ -116,6 +150,7 @@ async function startReal(scratch: string, removeScratch: () => void): Promise<Se
     kind: 'real',
     url,
     photoFolder,
+    photoCount,
     groundTruth,
     scratch,
     async close() {

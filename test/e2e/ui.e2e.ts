@@ -1,7 +1,7 @@
 /**
  * End-to-end: the real renderer in Debian's Chromium against browser mode, driven only through the UI.
- * The server is the fake engine by default, or the real `likeness serve` with LIKENESS_E2E_REAL=1
- * (see server-under-test.ts). Steps run in order on one library, like a user's first session, and each
+ * The server is the real `likeness serve` on a small Holidays library when the data set is there, else
+ * (or with LIKENESS_E2E_REAL=0) the fake engine (see server-under-test.ts). Steps run in order on one library, like a user's first session, and each
  * view is saved to test-results/screenshots/ (the gallery and a similar result also to docs/screenshots/).
  *   npx tsx --test test/e2e/ui.e2e.ts
  */
@@ -12,7 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './browser';
-import { root, startServerUnderTest, type ServerUnderTest } from './server-under-test';
+import { root, startServerUnderTest, useRealEngine, type ServerUnderTest } from './server-under-test';
 import { AppPage } from './pages/app-page';
 import { FoldersPage } from './pages/folders-page';
 import { GalleryPage } from './pages/gallery-page';
@@ -21,7 +21,7 @@ import { QueryPage } from './pages/query-page';
 import { AlbumsPage } from './pages/albums-page';
 import { DuplicatesPage, groupNames } from './pages/duplicates-page';
 
-const REAL = process.env.LIKENESS_E2E_REAL === '1';
+const REAL = useRealEngine();
 const INDEXING_TIMEOUT = REAL ? 15 * 60_000 : 60_000;
 
 let server: ServerUnderTest;
@@ -36,8 +36,9 @@ let albums: AlbumsPage;
 let duplicates: DuplicatesPage;
 const pageErrors: string[] = [];
 
-/** The README's screenshots: copied from the run's screenshots. */
+/** The README's screenshots: copied from the run's screenshots, real photos only (the fake's are drawings). */
 function publish(file: string, name: string): void {
+  if (!REAL) return;
   const dir = path.join(root, 'docs', 'screenshots');
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(file, path.join(dir, name));
@@ -107,8 +108,8 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     await app.screenshot('03-indexing');
     await folders.waitForIndexing(INDEXING_TIMEOUT);
     await app.nav('library');
-    await gallery.waitForPhotos(REAL ? 100 : 250);
-    assert.ok((await gallery.total()) >= (REAL ? 100 : 250));
+    await gallery.waitForPhotos(server.photoCount);
+    assert.ok((await gallery.total()) >= server.photoCount);
     assert.match(await app.statusBar.innerText(), /\d[\d,.]* photos/);
   });
 

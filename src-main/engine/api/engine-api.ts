@@ -1,8 +1,42 @@
 /**
- * STUB — the lead wires the real Library here at integration. The shells (Electron main, `likeness serve`)
- * depend only on this signature.
+ * The engine behind the typed API: opens the Library with the default embedder and answers every contract
+ * method with it. Both shells (Electron main, `likeness serve`) depend only on `createEngineApi`.
+ *
+ * Startup never waits for the model: this returns at once (the server can listen), the embedder and the
+ * library open in the background, `status` answers "no model yet" meanwhile, and every other call waits
+ * for them (or fails 'unavailable' with the reason if the model cannot be loaded).
  */
-import type { EngineApi, EventSource } from './contract';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DecodeError } from '../decode/decode-image';
+import { createDefaultEmbedder, type EmbedderOptions } from '../embed/default-embedder';
+import type { PhotoEmbedder } from '../embed/photo-embedder';
+import type { FinetuneOptions } from '../finetune/trainer';
+import { Library, type LibraryOptions } from '../library';
+import type { SearchHit, SearchOptions as EngineSearchOptions } from '../query/types';
+import { albumPresence, albumsOfPhoto, failurePage, photoPage } from '../store/photo-listing';
+import type { PhotoRow } from '../store/types';
+import {
+  ApiError,
+  type AlbumInfo,
+  type EngineApi,
+  type EventSource,
+  type LikenessEvent,
+  type SearchOptions,
+  type SearchResults,
+} from './contract';
+import { FineTuneJob } from './finetune-job';
+import { libraryImages } from './library-images';
+import {
+  loadingStatus,
+  toAlbumInfo,
+  toFolderInfo,
+  toHeadInfo,
+  toJobProgress,
+  toPhotoDetails,
+  toPhotoSummary,
+  toStatus,
+} from './mappers';
 import type { ImageSource } from './media';
 
 export interface EngineApiOptions {
@@ -10,6 +44,14 @@ export interface EngineApiOptions {
   dbDir: string;
   /** moves a file to the OS trash; injected by the host (Electron: shell.trashItem) — never a hard delete */
   trash: (path: string) => Promise<void>;
+  /** where engine messages go (model loading, warnings); default: stderr */
+  log?: (message: string) => void;
+  /** the model; default: the built-in CGD backbone (tests inject a smaller one) */
+  createEmbedder?: (options: EmbedderOptions) => Promise<PhotoEmbedder>;
+  /** default: watch folders for changes */
+  library?: LibraryOptions;
+  /** overrides of the fine-tune defaults (tests: fewer epochs) */
+  fineTune?: Partial<FinetuneOptions>;
 }
 
 export interface EngineHost {
@@ -20,6 +62,353 @@ export interface EngineHost {
   close(): Promise<void>;
 }
 
-export async function createEngineApi(_options: EngineApiOptions): Promise<EngineHost> {
-  throw new Error('createEngineApi is not wired yet (src-main/engine/api/engine-api.ts is a stub)');
+/** How long `status` waits for the model before answering "still loading". */
+const STATUS_WAIT_MS = 3000;
+
+export async function createEngineApi(options: EngineApiOptions): Promise<EngineHost> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`likeness: ${m}\n`));
+  const dbDir = path.resolve(options.dbDir);
+  // An unusable library folder is the user's to fix: say so now, not on every call.
+  try {
+    fs.mkdirSync(dbDir, { recursive: true });
+    fs.accessSync(dbDir, fs.constants.W_OK);
+  } catch (error) {
+    throw new Error(`Cannot use ${dbDir} as the library folder: ${(error as Error).message}`);
+  }
+
+  const listeners = new Set<(event: LikenessEvent) => void>();
+  const emit = (event: LikenessEvent) => {
+    for (const listener of [...listeners]) listener(event);
+  };
+  const events: EventSource = {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+
+  let embedder: PhotoEmbedder | undefined;
+  let fineTune: FineTuneJob | undefined;
+  const opening = (async () => {
+    embedder = await (options.createEmbedder ?? createDefaultEmbedder)({ log });
+    const lib = await Library.open(dbDir, embedder, { watch: true, ...options.library });
+    wireEvents(lib, emit, log);
+    fineTune = new FineTuneJob(
+      lib,
+      {
+        progress: (data) => emit({ event: 'finetune.progress', data }),
+        done: (data) => emit({ event: 'finetune.done', data }),
+      },
+      options.fineTune,
+    );
+    emit({ event: 'library.changed', data: { reason: 'library opened' } });
+    return lib;
+  })();
+  let loadError: Error | undefined;
+  opening.catch((error: Error) => {
+    loadError = error;
+    log(`the library could not be opened: ${error.message}`);
+  });
+  const library = () =>
+    opening.catch((error: Error) => {
+      throw new ApiError('unavailable', `The photo model or library could not be loaded: ${error.message}`);
+    });
+  let ready = false;
+  void opening.then(() => (ready = true)).catch(() => undefined);
+
+  const api: EngineApi = {
+    ...engineApi(library, () => ({ embedder: embedder!, fineTune: fineTune! }), options.trash, emit),
+    status: async () => {
+      if (!ready && !loadError) {
+        const timer = new Promise<null>((resolve) => setTimeout(resolve, STATUS_WAIT_MS, null).unref());
+        if ((await Promise.race([opening.catch(() => null), timer])) === null) return loadingStatus();
+      }
+      const lib = await library();
+      return toStatus(lib.status(), embedder!, lib.isIndexing);
+    },
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    api,
+    events,
+    images: libraryImages(library),
+    close: () =>
+      (closing ??= (async () => {
+        const lib = await opening.catch(() => undefined);
+        await fineTune?.close();
+        await lib?.close();
+        await embedder?.close?.();
+        listeners.clear();
+      })()),
+  };
+}
+
+/** Library events → contract events. */
+function wireEvents(lib: Library, emit: (e: LikenessEvent) => void, log: (m: string) => void): void {
+  lib.on('progress', (p) => emit({ event: 'index.progress', data: toJobProgress(p) }));
+  lib.on('done', (s) =>
+    emit({
+      event: 'index.done',
+      data: { done: s.done + s.failed, failed: s.failed, total: s.total, state: s.state },
+    }),
+  );
+  lib.on('changed', ({ reason }) => emit({ event: 'library.changed', data: { reason } }));
+  lib.on('head', ({ version }) => {
+    emit({ event: 'heads.changed', data: { active: version } });
+    emit({ event: 'library.changed', data: { reason: 'head changed' } });
+  });
+  lib.on('warning', log);
+}
+
+const summaries = (hits: SearchHit[]): SearchResults => ({
+  results: hits.map((h) => ({ photo: toPhotoSummary(h.photo), score: h.score })),
+});
+
+/** The contract's search options → the engine's (the same names; undefined ones left out). */
+function searchOptions(o: SearchOptions): EngineSearchOptions {
+  const out: EngineSearchOptions = {};
+  if (o.k !== undefined) out.k = o.k;
+  if (o.threshold !== undefined) out.threshold = o.threshold;
+  if (o.expand !== undefined) out.expand = o.expand;
+  if (o.folderId !== undefined) out.folderId = o.folderId;
+  if (o.from !== undefined) out.from = o.from;
+  if (o.to !== undefined) out.to = o.to;
+  return out;
+}
+
+/** Errors a caller can act on get their code; the rest stay 'internal' with their message. */
+function asApiError(error: unknown): unknown {
+  if (error instanceof ApiError) return error;
+  if (error instanceof DecodeError) return new ApiError('invalid_argument', error.message);
+  const message = (error as Error)?.message ?? String(error);
+  if (/^No (photo|library folder|head version|album) with id|^No head version/.test(message))
+    return new ApiError('not_found', message);
+  return error;
+}
+
+function engineApi(
+  library: () => Promise<Library>,
+  parts: () => { embedder: PhotoEmbedder; fineTune: FineTuneJob },
+  trash: (file: string) => Promise<void>,
+  emit: (e: LikenessEvent) => void,
+): Omit<EngineApi, 'status'> {
+  const photoOf = (lib: Library, photoId: number): PhotoRow => {
+    const p = lib.getPhoto(photoId);
+    if (!p || p.status === 'missing') throw new ApiError('not_found', `No photo with id ${photoId}`);
+    return p;
+  };
+  /** A photo that can be the query of a search: indexed with the active head. */
+  const indexedPhoto = (lib: Library, photoId: number): PhotoRow => {
+    const p = photoOf(lib, photoId);
+    const name = path.basename(p.path);
+    if (p.status === 'pending')
+      throw new ApiError('unavailable', `${name} is not indexed yet — try again when indexing reaches it`);
+    if (p.status === 'failed')
+      throw new ApiError('unavailable', `${name} could not be indexed, so it cannot be a query: ${p.error}`);
+    return p;
+  };
+  const albumOf = (lib: Library, albumId: number): AlbumInfo => {
+    const a = lib.listAlbums().find((x) => x.id === albumId);
+    if (!a) throw new ApiError('not_found', `No album with id ${albumId}`);
+    return toAlbumInfo(a, albumPresence(lib.store).get(albumId));
+  };
+  const checkPhotos = (lib: Library, ids: number[]) => {
+    for (const id of ids) photoOf(lib, id);
+  };
+  const albumChanged = () => emit({ event: 'library.changed', data: { reason: 'album' } });
+
+  return {
+    // ── folders ──────────────────────────────────────────────────────────────────────────────────────
+    listFolders: async () => ({ folders: (await library()).listFolders().map(toFolderInfo) }),
+    addFolder: async ({ path: dir }) => {
+      const lib = await library();
+      let added;
+      try {
+        added = await lib.addFolder(dir);
+      } catch (error) {
+        const message = (error as Error).message;
+        throw new ApiError(/no such folder/.test(message) ? 'not_found' : 'invalid_argument', message);
+      }
+      // Indexing starts by itself; the renderer follows it through index.progress.
+      void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
+      const folder = lib.listFolders().find((f) => f.id === added.folder.id)!;
+      return { folder: toFolderInfo(folder) };
+    },
+    removeFolder: async ({ folderId }) => {
+      const lib = await library();
+      if (!lib.removeFolder(folderId)) throw new ApiError('not_found', `No folder with id ${folderId}`);
+      return { removed: true };
+    },
+
+    // ── photos ───────────────────────────────────────────────────────────────────────────────────────
+    listPhotos: async ({ offset, limit, sort, folderId, albumId }) => {
+      const lib = await library();
+      if (albumId !== undefined) albumOf(lib, albumId);
+      const page = photoPage(lib.store, { offset, limit, sort, folderId, albumId });
+      return { total: page.total, items: page.rows.map(toPhotoSummary) };
+    },
+    getPhoto: async ({ photoId }) => {
+      const lib = await library();
+      const p = photoOf(lib, photoId);
+      const folder = lib.store.listFolders().find((f) => f.id === p.folderId)!;
+      return toPhotoDetails(p, folder, albumsOfPhoto(lib.store, photoId));
+    },
+
+    // ── queries ──────────────────────────────────────────────────────────────────────────────────────
+    similar: async ({ photoId, ...opts }) => {
+      const lib = await library();
+      indexedPhoto(lib, photoId);
+      try {
+        return summaries(lib.similar(photoId, searchOptions(opts)));
+      } catch (error) {
+        throw asApiError(error);
+      }
+    },
+    searchByImage: async ({ bytesBase64, name, ...opts }) => {
+      const lib = await library();
+      const label = name?.trim() || 'The dropped image';
+      try {
+        const vector = await lib.embedImage(Buffer.from(bytesBase64, 'base64'), { label });
+        return summaries(lib.searchByVector(vector, searchOptions(opts)));
+      } catch (error) {
+        throw asApiError(error);
+      }
+    },
+    searchByRegion: async ({ photoId, box, k }) => {
+      const lib = await library();
+      photoOf(lib, photoId);
+      try {
+        return summaries(await lib.searchByRegion(photoId, box, searchOptions({ k })));
+      } catch (error) {
+        throw asApiError(error);
+      }
+    },
+    duplicates: async ({ threshold }) => {
+      const groups = await (await library()).duplicates(threshold);
+      return { groups: groups.map((g) => g.photos.map((h) => toPhotoSummary(h.photo))) };
+    },
+    trashPhotos: async ({ photoIds }) => {
+      const lib = await library();
+      const trashed: number[] = [];
+      const failed: { photoId: number; error: string }[] = [];
+      for (const id of photoIds) {
+        const p = lib.getPhoto(id);
+        if (!p || p.status === 'missing') {
+          failed.push({ photoId: id, error: `No photo with id ${id}` });
+          continue;
+        }
+        try {
+          await trash(p.path);
+        } catch (error) {
+          failed.push({ photoId: id, error: `${p.path}: ${(error as Error).message}` });
+          continue;
+        }
+        // As if the file had vanished: out of every view and search, and back if it is restored.
+        lib.store.setStatus(id, 'missing', `${p.path}: moved to the trash`);
+        lib.index.remove(id);
+        fs.rmSync(lib.thumbnailPath(id), { force: true });
+        trashed.push(id);
+      }
+      if (trashed.length) {
+        lib.index.save();
+        emit({ event: 'library.changed', data: { reason: 'photos trashed' } });
+      }
+      return { trashed, failed };
+    },
+
+    // ── albums ───────────────────────────────────────────────────────────────────────────────────────
+    listAlbums: async () => {
+      const lib = await library();
+      const presence = albumPresence(lib.store);
+      return { albums: lib.listAlbums().map((a) => toAlbumInfo(a, presence.get(a.id))) };
+    },
+    createAlbum: async ({ name }) => {
+      const lib = await library();
+      const trimmed = name.trim();
+      if (!trimmed) throw new ApiError('invalid_argument', 'An album needs a name');
+      if (lib.listAlbums().some((a) => a.name === trimmed))
+        throw new ApiError('invalid_argument', `An album called "${trimmed}" already exists`);
+      return { album: toAlbumInfo(lib.createAlbum(trimmed)) };
+    },
+    renameAlbum: async ({ albumId, name }) => {
+      const lib = await library();
+      albumOf(lib, albumId);
+      const trimmed = name.trim();
+      if (!trimmed) throw new ApiError('invalid_argument', 'An album needs a name');
+      if (lib.listAlbums().some((a) => a.name === trimmed && a.id !== albumId))
+        throw new ApiError('invalid_argument', `An album called "${trimmed}" already exists`);
+      lib.renameAlbum(albumId, trimmed);
+      return { album: albumOf(lib, albumId) };
+    },
+    deleteAlbum: async ({ albumId }) => ({ deleted: (await library()).deleteAlbum(albumId) }),
+    addToAlbum: async ({ albumId, photoIds }) => {
+      const lib = await library();
+      albumOf(lib, albumId);
+      checkPhotos(lib, photoIds);
+      lib.addToAlbum(albumId, photoIds);
+      albumChanged();
+      return { album: albumOf(lib, albumId) };
+    },
+    removeFromAlbum: async ({ albumId, photoIds }) => {
+      const lib = await library();
+      albumOf(lib, albumId);
+      lib.removeFromAlbum(albumId, photoIds);
+      albumChanged();
+      return { album: albumOf(lib, albumId) };
+    },
+
+    // ── indexing ─────────────────────────────────────────────────────────────────────────────────────
+    startIndexing: async () => {
+      const lib = await library();
+      if (lib.isIndexing || lib.status().photos.pending === 0) return { started: false };
+      void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
+      return { started: true };
+    },
+    pauseIndexing: async () => ({ paused: (await library()).pause() }),
+    resumeIndexing: async () => ({ resumed: (await library()).resume() }),
+    cancelIndexing: async () => ({ cancelled: (await library()).cancel() }),
+    listFailures: async ({ offset, limit }) => {
+      const page = failurePage((await library()).store, offset, limit);
+      return {
+        total: page.total,
+        items: page.rows.map((p) => ({ photoId: p.id, path: p.path, error: p.error ?? 'unknown error' })),
+      };
+    },
+
+    // ── heads and fine-tuning ────────────────────────────────────────────────────────────────────────
+    startFineTune: async ({ albumIds }) => {
+      await library();
+      return { started: parts().fineTune.start(albumIds) };
+    },
+    cancelFineTune: async () => {
+      await library();
+      return { cancelled: parts().fineTune.cancel() };
+    },
+    listHeads: async () => {
+      const lib = await library();
+      const modelId = parts().embedder.modelId;
+      const heads = lib
+        .listHeads()
+        .filter((h) => h.modelId === modelId)
+        .map((h) => toHeadInfo(lib.store.getHead(h.version)!));
+      return { heads };
+    },
+    useHead: async ({ version }) => {
+      const lib = await library();
+      const head = lib.store.getHead(version);
+      if (!head || head.modelId !== parts().embedder.modelId)
+        throw new ApiError('not_found', `No head version ${version} for the current model`);
+      if (parts().fineTune.isRunning)
+        throw new ApiError('unavailable', 'Fine-tuning is running; wait for it or cancel it first');
+      const info = toHeadInfo(head);
+      await lib.useHead(version);
+      return { head: { version: info.version, combo: info.combo, dim: info.dim } };
+    },
+  };
+}
+
+/** An indexing run that failed as a whole (not per photo): the renderer refetches and sees the state. */
+function warningChanged(error: Error): LikenessEvent {
+  return { event: 'library.changed', data: { reason: `indexing stopped: ${error.message}` } };
 }

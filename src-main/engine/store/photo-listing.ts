@@ -68,7 +68,10 @@ export function photoPage(store: Store, q: PhotoPageQuery): { total: number; row
     args.push(q.albumId);
   }
   const from = `FROM photos p JOIN folders f ON f.id = p.folder_id WHERE ${where.join(' AND ')}`;
-  const total = store.db.prepare(`SELECT COUNT(*) ${from}`).pluck().get(...args) as number;
+  const total = store.db
+    .prepare(`SELECT COUNT(*) ${from}`)
+    .pluck()
+    .get(...args) as number;
   const rows = store.db
     .prepare(`SELECT p.* ${from} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
     .all(...args, q.limit, q.offset) as RawRow[];
@@ -106,7 +109,10 @@ export function failurePage(
   offset: number,
   limit: number,
 ): { total: number; rows: PhotoRow[] } {
-  const total = store.db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'failed'`).pluck().get() as number;
+  const total = store.db
+    .prepare(`SELECT COUNT(*) FROM photos WHERE status = 'failed'`)
+    .pluck()
+    .get() as number;
   const rows = store.db
     .prepare(`SELECT * FROM photos WHERE status = 'failed' ORDER BY id LIMIT ? OFFSET ?`)
     .all(limit, offset) as RawRow[];

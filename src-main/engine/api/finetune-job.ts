@@ -1,0 +1,127 @@
+/**
+ * Fine-tuning as the app runs it: the albums are the classes, their photos' cached pooled vectors the
+ * data, the active head the starting point. Training runs in a worker (finetune/run-in-worker.ts); a
+ * head the trainer adopts (held-out Recall@1 significantly better) is stored as a new version and made
+ * active, so the user can always go back to the previous one.
+ */
+import type { Pooled } from '../head/head-types';
+import { startTrainingWorker, type TrainingHandle } from '../finetune/run-in-worker';
+import { FINETUNE_DEFAULTS, type FinetuneOptions } from '../finetune/trainer';
+import type { Library } from '../library';
+import { ApiError, type EventPayloads } from './contract';
+
+/** The trainer's own minimum: two albums with four photos each (it holds some out to judge the result). */
+const MIN_ALBUMS = 2;
+const MIN_PHOTOS = 4;
+
+export interface FineTuneEvents {
+  progress(p: EventPayloads['finetune.progress']): void;
+  done(d: EventPayloads['finetune.done']): void;
+}
+
+export class FineTuneJob {
+  private running: { handle: TrainingHandle; finished: Promise<void> } | null = null;
+
+  constructor(
+    private readonly library: Library,
+    private readonly on: FineTuneEvents,
+    /** overrides of the trainer's defaults (tests use fewer epochs) */
+    private readonly options: Partial<FinetuneOptions> = {},
+  ) {}
+
+  get isRunning(): boolean {
+    return this.running !== null;
+  }
+
+  /** Starts a run on the given albums (default: all); false if one is already running. */
+  start(albumIds?: number[]): boolean {
+    if (this.running) return false;
+    const lib = this.library;
+    const albums = lib.listAlbums();
+    const chosen = albumIds ? albums.filter((a) => albumIds.includes(a.id)) : albums;
+    const unknown = albumIds?.filter((id) => !albums.some((a) => a.id === id)) ?? [];
+    if (unknown.length) throw new ApiError('not_found', `No album with id ${unknown[0]}`);
+
+    // A photo in several chosen albums would be both a positive and a negative: it keeps its first album.
+    const modelId = lib.embedder.modelId;
+    const seen = new Set<number>();
+    const pooled: Pooled[] = [];
+    const labels: number[] = [];
+    const perAlbum = new Map<number, number>();
+    for (const album of chosen) {
+      for (const id of lib.albumPhotoIds(album.id)) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const p = lib.store.getPooled(id);
+        if (!p || p.modelId !== modelId || lib.getPhoto(id)?.status !== 'indexed') continue;
+        pooled.push(p.pooled);
+        labels.push(album.id);
+        perAlbum.set(album.id, (perAlbum.get(album.id) ?? 0) + 1);
+      }
+    }
+    const usable = [...perAlbum.values()].filter((n) => n >= MIN_PHOTOS).length;
+    if (usable < MIN_ALBUMS)
+      throw new ApiError(
+        'invalid_argument',
+        `Fine-tuning needs at least ${MIN_ALBUMS} albums with ${MIN_PHOTOS} or more indexed photos each ` +
+          `(${usable} album${usable === 1 ? ' has' : 's have'} enough)`,
+      );
+
+    const initHead = lib.heads.active.weights;
+    const epochs = this.options.maxEpochs ?? FINETUNE_DEFAULTS.maxEpochs;
+    const handle = startTrainingWorker(
+      { pooled, labels, initHead, options: this.options },
+      {
+        onEpoch: (e) => this.on.progress({ epoch: e.epoch, epochs, loss: e.loss, heldOutR1: e.heldOutR1 }),
+      },
+    );
+    const finished = handle.result
+      .then(async (result) => {
+        const before = result.metrics.before.r1;
+        const after = result.metrics.after.r1;
+        if (!result.adopted) {
+          this.on.done({ adopted: false, version: null, before, after, message: result.reason });
+          return;
+        }
+        const version = lib.store.insertHead({
+          modelId,
+          kind: 'trained',
+          trainedOn: pooled.length,
+          weights: result.head,
+          metrics: { heldOutR1: after, before, bestEpoch: result.metrics.bestEpoch, albums: result.albums },
+        });
+        await lib.useHead(version);
+        this.on.done({ adopted: true, version, before, after, message: result.reason });
+      })
+      .catch((error: Error) => {
+        const cancelled = error.name === 'AbortError';
+        this.on.done({
+          adopted: false,
+          version: null,
+          before: null,
+          after: null,
+          message: cancelled ? 'Cancelled; the current head is unchanged.' : error.message,
+        });
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    this.running = { handle, finished };
+    return true;
+  }
+
+  /** Asks the worker to stop; the run then ends with a 'finetune.done' that says so. */
+  cancel(): boolean {
+    if (!this.running) return false;
+    this.running.handle.cancel();
+    return true;
+  }
+
+  /** Stops a run (if any) and waits for it to settle. */
+  async close(): Promise<void> {
+    const r = this.running;
+    if (!r) return;
+    r.handle.cancel();
+    await r.finished;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Photo pixels for the transports, by photo id only: the path comes from the database, never from the
+ * client. Thumbnails are the WebP files the indexer wrote; originals are the files themselves when a
+ * browser can show them, else (HEIC, TIFF) a JPEG made on the fly.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp, { type Sharp } from 'sharp';
+import type { Library } from '../library';
+import { ApiError } from './contract';
+import type { ImageSource } from './media';
+
+/** Formats every browser (and Electron) displays as they are. */
+const NATIVE_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
+  '.bmp': 'image/bmp',
+};
+/** Longest side of an original converted for display. */
+const CONVERTED_SIZE = 2560;
+
+export function libraryImages(library: () => Promise<Library>): ImageSource {
+  const photoOf = async (photoId: number) => {
+    const lib = await library();
+    const photo = lib.getPhoto(photoId);
+    if (!photo || photo.status === 'missing') throw new ApiError('not_found', `No photo with id ${photoId}`);
+    return { lib, photo };
+  };
+  return {
+    async thumbnail(photoId) {
+      const { lib } = await photoOf(photoId);
+      try {
+        return { bytes: await fs.readFile(lib.thumbnailPath(photoId)), type: 'image/webp' };
+      } catch {
+        // Not indexed yet (or its thumbnail was lost): the grid shows a placeholder.
+        throw new ApiError('not_found', `Photo ${photoId} has no thumbnail yet`);
+      }
+    },
+    async original(photoId) {
+      const { photo } = await photoOf(photoId);
+      const type = NATIVE_TYPES[path.extname(photo.path).toLowerCase()];
+      if (type) return { path: photo.path, type };
+      return { bytes: await displayJpeg(photo.path), type: 'image/jpeg' };
+    },
+  };
+}
+
+/** A JPEG of a photo in a format browsers cannot show; HEVC-coded HEIC goes through heic-decode. */
+async function displayJpeg(file: string): Promise<Uint8Array> {
+  const fit = (img: Sharp) =>
+    img
+      .rotate()
+      .resize(CONVERTED_SIZE, CONVERTED_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 88 })
+      .toBuffer();
+  const buf = await fs.readFile(file);
+  try {
+    return await fit(sharp(buf, { limitInputPixels: 200_000_000 }));
+  } catch (error) {
+    if (!/\.hei[cf]$/i.test(file)) throw error;
+    const { default: decode } = await import('heic-decode');
+    const img = await decode({ buffer: buf });
+    const raw = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+    return fit(sharp(raw, { raw: { width: img.width, height: img.height, channels: 4 } }));
+  }
+}
