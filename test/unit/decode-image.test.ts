@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { DecodeError, decodeImage, exifTakenAt } from '../../src-main/engine/decode/decode-image';
 
 const input = { size: 64, fit: 'squash' as const };
 
 /** Left half red, right half blue: orientation and crops are visible in the pixels. */
-async function halves(width: number, height: number): Promise<sharp.Sharp> {
+async function halves(width: number, height: number): Promise<Sharp> {
   const px = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) px[(y * width + x) * 3 + (x < width / 2 ? 0 : 2)] = 255;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { AnnIndex } from '../../src-main/engine/index/ann-index';
 import { l2normalize } from '../../src-main/engine/index/vector-math';
 import { Store } from '../../src-main/engine/store/store';
-import { unwhitenedHead } from '../../src-main/engine/pipeline/head-policy';
+import { identityHead } from '../../src-main/engine/head/whitening';
 import { tempDir } from '../helpers/images';
 
 const DIM = 24;
@@ -22,7 +22,7 @@ function seed(n: number, dir = tempDir()) {
     modelId: 'm',
     kind: 'identity',
     trainedOn: 0,
-    weights: unwhitenedHead(8),
+    weights: identityHead(8),
   });
   store.activateHead(version);
   const r = rng(7);
@@ -159,7 +159,7 @@ test('an index saved for another head version is stale and rebuilt', async () =>
   idx.open(version, DIM);
   await idx.whenReady();
   idx.close();
-  const v2 = store.insertHead({ modelId: 'm', kind: 'pca', trainedOn: 60, weights: unwhitenedHead(8) });
+  const v2 = store.insertHead({ modelId: 'm', kind: 'pca', trainedOn: 60, weights: identityHead(8) });
   const again = new AnnIndex(store, dir, { exactBelow: 0 });
   assert.equal(again.open(v2, DIM), 'stale');
   await again.whenReady();

@@ -6,7 +6,7 @@ import { Store } from '../../src-main/engine/store/store';
 import { DatabaseFolderError, openDatabase } from '../../src-main/engine/store/open-database';
 import { MIGRATIONS } from '../../src-main/engine/store/migrations/index';
 import { decodeFloat16, encodeFloat16, fromHalf, toHalf } from '../../src-main/engine/store/float16';
-import { unwhitenedHead } from '../../src-main/engine/pipeline/head-policy';
+import { identityHead } from '../../src-main/engine/head/whitening';
 import { tempDir } from '../helpers/images';
 
 const vec = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
@@ -77,7 +77,7 @@ test('photos, pooled vectors, embeddings, heads, albums and jobs round-trip', ()
   assert.deepEqual(store.pendingIds(10), [id]);
   assert.deepEqual(store.counts(), { total: 1, indexed: 0, pending: 1, failed: 0, missing: 0 });
 
-  const head = unwhitenedHead(48);
+  const head = identityHead(48, 'SMG');
   const version = store.insertHead({ modelId: 'm', kind: 'identity', trainedOn: 0, weights: head });
   store.activateHead(version);
   const h = store.activeHead('m')!;
@@ -146,8 +146,8 @@ test('activating a head drops the other versions’ embeddings, photos of anothe
   const store = Store.open(tempDir());
   const f = store.addFolder('/p');
   const id = store.insertPhoto({ folderId: f.id, path: '/p/a.jpg', size: 1, mtime: 1, hash: null });
-  const v1 = store.insertHead({ modelId: 'old', kind: 'identity', trainedOn: 0, weights: unwhitenedHead(4) });
-  const v2 = store.insertHead({ modelId: 'old', kind: 'pca', trainedOn: 1, weights: unwhitenedHead(4) });
+  const v1 = store.insertHead({ modelId: 'old', kind: 'identity', trainedOn: 0, weights: identityHead(4) });
+  const v2 = store.insertHead({ modelId: 'old', kind: 'pca', trainedOn: 1, weights: identityHead(4) });
   store.activateHead(v1);
   const pooled = { S: vec(4, () => 1), M: vec(4, () => 1), G: vec(4, () => 1) };
   store.commitIndexed({

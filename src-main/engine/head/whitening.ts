@@ -102,12 +102,38 @@ export function learnWhiteningHead(pooled: Pooled[], options: WhiteningOptions =
   return { combo: o.combo, branches, combine: 'concat' };
 }
 
-/** A head that needs no learning: centring-free identity per branch (before any library exists). */
-export function identityHead(channels: number, combo = DEFAULT_HEAD.combo, power = 1): HeadWeights {
+/**
+ * The head before a library is big enough to whiten (see pipeline/head-policy.ts): identity per
+ * branch (optionally truncated to `dim`), centred on `means` when given. Centring matters: post-ReLU
+ * descriptors share a large common component, so uncentred cosines of unrelated photos sit at 0.95+.
+ */
+export function identityHead(
+  channels: number,
+  combo = DEFAULT_HEAD.combo,
+  dim = channels,
+  means?: Partial<Record<BranchKind, Float32Array>>,
+): HeadWeights {
+  const out = Math.min(dim, channels);
   const branches = parseCombo(combo).map((kind): HeadBranch => {
-    const weight = new Float32Array(channels * channels);
-    for (let i = 0; i < channels; i++) weight[i * channels + i] = 1;
-    return { kind, inDim: channels, outDim: channels, mean: new Float32Array(channels), weight, power };
+    const weight = new Float32Array(out * channels);
+    for (let i = 0; i < out; i++) weight[i * channels + i] = 1;
+    return { kind, inDim: channels, outDim: out, mean: means?.[kind] ?? new Float32Array(channels), weight, power: 1 };
   });
   return { combo, branches, combine: 'concat' };
+}
+
+/** Identity head centred on the library's mean branch inputs: no eigen-decomposition, any size ≥ 1. */
+export function centredIdentityHead(pooled: Pooled[], combo = DEFAULT_HEAD.combo): HeadWeights {
+  if (pooled.length === 0) throw new Error('A centred head needs at least one photo.');
+  const channels = pooled[0].S.length;
+  const means: Partial<Record<BranchKind, Float32Array>> = {};
+  for (const kind of parseCombo(combo)) {
+    const m = new Float64Array(channels);
+    for (const p of pooled) {
+      const x = branchInput(p[kind], 1);
+      for (let i = 0; i < channels; i++) m[i] += x[i];
+    }
+    means[kind] = Float32Array.from(m, (v) => v / pooled.length);
+  }
+  return identityHead(channels, combo, channels, means);
 }

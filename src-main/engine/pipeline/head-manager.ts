@@ -3,7 +3,8 @@ import type { AnnIndex } from '../index/ann-index';
 import type { Store } from '../store/store';
 import type { HeadRow } from '../store/types';
 import type { HeadOps } from './head-ops';
-import { BRANCH_DIM, DEFAULT_COMBO, unwhitenedHead, shouldLearnWhitening } from './head-policy';
+import { DEFAULT_HEAD, centredIdentityHead, identityHead } from '../head/whitening';
+import { nextUnsupervisedHead } from './head-policy';
 
 /** Learning a whitening head on more photos than this gains nothing measurable and costs memory. */
 const MAX_LEARN_SAMPLE = 20_000;
@@ -33,7 +34,7 @@ export class HeadManager {
         modelId: this.model.modelId,
         kind: 'identity',
         trainedOn: 0,
-        weights: unwhitenedHead(this.model.channels),
+        weights: identityHead(this.model.channels),
       });
       this.store.activateHead(version);
       head = this.store.getHead(version)!;
@@ -60,15 +61,17 @@ export class HeadManager {
    * for the end of the run instead of stalling it at every doubling.
    */
   needsRelearn(midRun = false): boolean {
-    if (!this.ops.learnWhiteningHead) return false;
-    if (midRun && this.active.kind !== 'identity') return false;
-    return shouldLearnWhitening(this.active, this.store.indexedCount());
+    const next = nextUnsupervisedHead(this.active, this.store.indexedCount());
+    if (next === 'identity') return true; // centring is cheap
+    if (next !== 'pca' || !this.ops.learnWhiteningHead) return false;
+    return !midRun || this.active.kind === 'identity';
   }
 
-  /** Learns a PCA-whitening head on the library and adopts it. */
+  /** Learns the unsupervised head the policy asks for (centred identity or PCA-whitening) and adopts it. */
   async learnWhitening(): Promise<HeadRow | null> {
+    const kind = nextUnsupervisedHead(this.active, this.store.indexedCount());
     const learn = this.ops.learnWhiteningHead;
-    if (!learn) return null;
+    if (!kind || (kind === 'pca' && !learn)) return null;
     const indexed = this.store.indexedCount();
     const stride = Math.max(1, Math.ceil(indexed / MAX_LEARN_SAMPLE));
     const sample: Pooled[] = [];
@@ -82,10 +85,10 @@ export class HeadManager {
       await yieldNow();
     }
     if (sample.length < 2) return null;
-    const weights = learn(sample, { combo: this.active.weights.combo || DEFAULT_COMBO, dim: BRANCH_DIM });
+    const weights = kind === 'pca' ? learn!(sample, { ...DEFAULT_HEAD }) : centredIdentityHead(sample);
     const version = this.store.insertHead({
       modelId: this.model.modelId,
-      kind: 'pca',
+      kind,
       trainedOn: indexed,
       weights,
       metrics: { sample: sample.length },

@@ -1,13 +1,13 @@
 import type { HeadWeights, Pooled } from '../head/head-types';
 import { projectBatch } from '../head/project';
-import { learnWhiteningHead } from '../head/whitening';
+import { learnWhiteningHead, type WhiteningOptions } from '../head/whitening';
 
 /** The head math the engine needs; injectable so tests can stub the (slower) learning step. */
 export interface HeadOps {
   /** raw pooled vectors → L2-normalised embeddings */
   projectBatch(head: HeadWeights, pooled: Pooled[]): Float32Array[];
   /** PCA-whitening head learned on the library; absent → the engine keeps the un-whitened head */
-  learnWhiteningHead?(pooled: Pooled[], opts?: { combo?: string; dim?: number }): HeadWeights;
+  learnWhiteningHead?(pooled: Pooled[], opts?: WhiteningOptions): HeadWeights;
 }
 
 export const DEFAULT_HEAD_OPS: HeadOps = { projectBatch, learnWhiteningHead };
