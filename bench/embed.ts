@@ -88,7 +88,9 @@ async function main(): Promise<void> {
   const batch = 8;
   const both = await timeIt(async () => {
     const decodeBatch = (start: number) =>
-      Promise.all(files.slice(start, start + batch).map((f) => decodeImage(f, { input }).then((d) => d.pixels)));
+      Promise.all(
+        files.slice(start, start + batch).map((f) => decodeImage(f, { input }).then((d) => d.pixels)),
+      );
     let pending = decodeBatch(0);
     for (let i = 0; i < files.length; i += batch) {
       const ready = await pending;

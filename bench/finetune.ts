@@ -9,11 +9,16 @@
  * labelled photos included; only itself excluded) and is correct when its nearest photo shares its class.
  * "albums" queries are the unlabelled photos of album classes; "others" queries are all photos of
  * never-labelled classes. Training runs in a worker thread, as in the app; its time includes the worker's
- * start. Re-projection: 100k synthetic pooled vectors through projectBatch (10 × the same 10k).
+ * start. Re-projection of 100k synthetic stored vectors (10 × the same 10k): through ONNX Runtime
+ * (head-session.ts, the path a head switch uses; session creation included), the batched Float32 kernel,
+ * and the TypeScript reference projectBatch (timed on 10k and scaled ×10, unless --reproject-only).
  * --ablation reruns the paper's comparisons in-process and writes the table into docs/finetune.md.
  * --synthetic runs on generated clusters instead of a dataset (development only); --size N picks the
- * backbone input size (and so the pooled cache); --combo/--dim shape the whitening head; --opt k=v
- * overrides one trainer option.
+ * backbone input size and --fit the resize mode (and so the pooled cache: `--size 299 --fit squash`
+ * reuses the 299-px cache); --combo/--dim shape the whitening head; --opt k=v overrides one trainer
+ * option. --reproject-only [--channels C] times only the re-projection (no dataset, all three paths on
+ * the full 100k) and then a real head switch: HeadManager.adopt() over a SQLite library of --adopt N
+ * photos (default 100k; 0 = skip).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,6 +42,9 @@ import {
 import type { HeadWeights, Pooled } from '../src-main/engine/head/head-types';
 import { projectBatch } from '../src-main/engine/head/project';
 import { learnWhiteningHead } from '../src-main/engine/head/whitening';
+import { projectBatchFast, releaseFastSession } from '../src-main/engine/head/head-session';
+import type { FitMode } from '../src-main/engine/decode/decode-image';
+import { measureAdopt } from './lib/adopt-timing';
 
 interface Args {
   dataset?: string;
@@ -49,11 +57,24 @@ interface Args {
   dim?: number;
   /** backbone input size override (selects another pooled cache); the manifest's by default */
   size?: number;
+  fit?: FitMode;
+  reprojectOnly: boolean;
+  channels: number;
+  adoptPhotos: number;
   options: Partial<FinetuneOptions>;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { perAlbum: 10, ablation: false, seed: 1, synthetic: false, options: {} };
+  const a: Args = {
+    perAlbum: 10,
+    ablation: false,
+    seed: 1,
+    synthetic: false,
+    reprojectOnly: false,
+    channels: 768,
+    adoptPhotos: 100_000,
+    options: {},
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -70,6 +91,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--combo') a.combo = v();
     else if (k === '--dim') a.dim = Number(v());
     else if (k === '--size') a.size = Number(v());
+    else if (k === '--fit') a.fit = v() as FitMode;
+    else if (k === '--reproject-only') a.reprojectOnly = true;
+    else if (k === '--channels') a.channels = Number(v());
+    else if (k === '--adopt') a.adoptPhotos = Number(v());
     else if (k === '--opt') {
       // --opt name=value: override one trainer option (tuning)
       const [name, val] = v().split('=');
@@ -79,7 +104,7 @@ function parseArgs(argv: string[]): Args {
         typeof def === 'number' ? Number(val) : typeof def === 'boolean' ? val === 'true' : val;
     } else throw new Error(`unknown argument ${k}`);
   }
-  if (!a.dataset && !a.synthetic)
+  if (!a.dataset && !a.synthetic && !a.reprojectOnly)
     throw new Error('usage: bench/finetune.ts --dataset DIR [--per-album N] [--json FILE] [--ablation]');
   if (!(a.perAlbum >= 4)) throw new Error('--per-album must be at least 4 (the trainer holds some out)');
   return a;
@@ -122,7 +147,10 @@ async function loadData(a: Args): Promise<Data> {
   const ds = loadDataset(dir);
   if (ds.kind !== 'classes' || !ds.labels)
     throw new Error(`${dir}: fine-tuning needs a class-format dataset (labels.json)`);
-  const set = await loadOrComputePooled(dir, a.size ? { size: a.size } : {});
+  const set = await loadOrComputePooled(dir, {
+    ...(a.size ? { size: a.size } : {}),
+    ...(a.fit ? { fit: a.fit } : {}),
+  });
   return { name: path.basename(dir), pooled: set.pooled, labels: ds.labels };
 }
 
@@ -168,23 +196,109 @@ function scores(model: HeadModel, pooled: Pooled[], cls: Int32Array, split: Spli
   };
 }
 
-/** 100k synthetic stored vectors (10 × the same 10k) through projectBatch, and through the batched kernel. */
-function reprojectionMs(head: HeadWeights, channels: number): { projectBatch: number; batched: number } {
+interface ReprojectionMs {
+  /** TypeScript reference; measured on `projectBatchRows` rows and scaled to 100k */
+  projectBatch: number;
+  projectBatchRows: number;
+  batched: number;
+  /** ONNX Runtime (HeadSession), session creation included */
+  ort: number;
+}
+
+/** 100k synthetic stored vectors (10 × the same 10k) through ONNX Runtime, the batched kernel and projectBatch. */
+async function reprojectionMs(
+  head: HeadWeights,
+  channels: number,
+  fullReference: boolean,
+): Promise<ReprojectionMs> {
   const rng = makeRng(5);
   const chunk: Pooled[] = Array.from({ length: 10_000 }, () => {
     const v = () => Float32Array.from({ length: channels }, () => Math.abs(gaussian(rng)));
     return { S: v(), M: v(), G: v() };
   });
+  releaseFastSession();
   let t = performance.now();
   let check = 0;
-  for (let r = 0; r < 10; r++) check += projectBatch(head, chunk).length;
-  const pb = performance.now() - t;
+  let first: Float32Array[] = [];
+  for (let r = 0; r < 10; r++) {
+    const out = await projectBatchFast(head, chunk);
+    if (r === 0) first = out;
+    check += out.length;
+  }
+  const ort = performance.now() - t;
+  releaseFastSession();
   if (check !== 100_000) throw new Error('re-projection lost vectors');
+  const reps = fullReference ? 10 : 1;
+  t = performance.now();
+  let ref: Float32Array[] = [];
+  for (let r = 0; r < reps; r++) ref = projectBatch(head, chunk);
+  const pb = ((performance.now() - t) * 10) / reps;
+  let maxDiff = 0;
+  ref.forEach((v, i) => v.forEach((x, k) => (maxDiff = Math.max(maxDiff, Math.abs(x - first[i][k])))));
+  if (maxDiff > 1e-4) throw new Error(`ONNX Runtime head disagrees with projectBatch by ${maxDiff}`);
   const model = modelFromHead(head);
   const net = new HeadNet(model, 0, 512);
   t = performance.now();
   for (let r = 0; r < 10; r++) net.embedAll(prepareInputs(model, chunk), chunk.length);
-  return { projectBatch: pb, batched: performance.now() - t };
+  return { projectBatch: pb, projectBatchRows: reps * chunk.length, batched: performance.now() - t, ort };
+}
+
+function reprojectionLine(r: ReprojectionMs, channels: number): string {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  return (
+    `re-projection of 100k stored vectors (${channels} channels): ONNX Runtime head ${s(r.ort)} s; ` +
+    `projectBatch ${s(r.projectBatch)} s${r.projectBatchRows < 100_000 ? ` (${r.projectBatchRows / 1000}k timed, ×${100_000 / r.projectBatchRows})` : ''}; ` +
+    `batched Float32 kernel (finetune/head-model HeadNet.embedAll) ${s(r.batched)} s`
+  );
+}
+
+/** --reproject-only: the head switch's cost without a dataset (a whitening head of the default shape). */
+async function reprojectOnly(a: Args): Promise<void> {
+  const rng = makeRng(11);
+  const sample: Pooled[] = Array.from({ length: 2000 }, () => {
+    const v = () => Float32Array.from({ length: a.channels }, () => Math.abs(gaussian(rng)));
+    return { S: v(), M: v(), G: v() };
+  });
+  const head = learnWhiteningHead(sample, {
+    ...(a.combo ? { combo: a.combo } : {}),
+    ...(a.dim ? { dim: a.dim } : {}),
+  });
+  console.log(`head ${head.combo} ${head.branches.map((b) => `${b.inDim}→${b.outDim}`).join(' + ')}`);
+  const r = await reprojectionMs(head, a.channels, true);
+  console.log(reprojectionLine(r, a.channels));
+  let adopt: Awaited<ReturnType<typeof measureAdopt>> | undefined;
+  if (a.adoptPhotos > 0) {
+    adopt = await measureAdopt(head, a.channels, a.adoptPhotos);
+    console.log(
+      `head switch (HeadManager.adopt, SQLite + float16 decode + projection + writes) over ${a.adoptPhotos} photos: ` +
+        `ONNX Runtime ${(adopt.bulkMs / 1000).toFixed(2)} s; projectBatch ${(adopt.syncMs / 1000).toFixed(2)} s` +
+        `${adopt.syncPhotos < a.adoptPhotos ? ` (timed on ${adopt.syncPhotos}, scaled)` : ''}; library built in ${(adopt.buildMs / 1000).toFixed(1)} s`,
+    );
+  }
+  if (a.json) {
+    fs.mkdirSync(path.dirname(path.resolve(a.json)), { recursive: true });
+    const sec = (ms: number) => ms / 1000;
+    fs.writeFileSync(
+      a.json,
+      JSON.stringify(
+        {
+          head: { combo: head.combo, dims: head.branches.map((b) => b.outDim), channels: a.channels },
+          reprojection100kSeconds: {
+            ort: sec(r.ort),
+            projectBatch: sec(r.projectBatch),
+            batched: sec(r.batched),
+          },
+          adopt: adopt && {
+            photos: a.adoptPhotos,
+            ortSeconds: sec(adopt.bulkMs),
+            projectBatchSeconds: sec(adopt.syncMs),
+          },
+        },
+        null,
+        2,
+      ),
+    );
+  }
 }
 
 const fmt = (x: number) => x.toFixed(1);
@@ -202,6 +316,7 @@ interface AblationRow {
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (a.reprojectOnly) return reprojectOnly(a);
   const data = await loadData(a);
   const classIds = new Map([...new Set(data.labels)].sort().map((c, i) => [c, i]));
   const cls = Int32Array.from(data.labels, (l) => classIds.get(l)!);
@@ -240,7 +355,7 @@ async function main(): Promise<void> {
     v.forEach((x, k) => (maxDiff = Math.max(maxDiff, Math.abs(x - mine.emb[i * mine.dim + k])))),
   );
   if (maxDiff > 1e-4) throw new Error(`projectBatch disagrees with the trained model by ${maxDiff}`);
-  const reprojMs = reprojectionMs(res.head, channels);
+  const reprojMs = await reprojectionMs(res.head, channels, false);
 
   console.log('');
   console.log('| measure | before | after | Δ |');
@@ -258,10 +373,7 @@ async function main(): Promise<void> {
   console.log(
     `training: ${trainS.toFixed(2)} s in a worker (${res.metrics.epochs.length} epochs, best ${res.metrics.bestEpoch}); ${res.reason}`,
   );
-  console.log(
-    `re-projection of 100k stored vectors (${channels} channels): projectBatch ${(reprojMs.projectBatch / 1000).toFixed(2)} s; ` +
-      `batched Float32 kernel (finetune/head-model HeadNet.embedAll) ${(reprojMs.batched / 1000).toFixed(2)} s`,
-  );
+  console.log(reprojectionLine(reprojMs, channels));
 
   let ablation: AblationRow[] | undefined;
   if (a.ablation) ablation = await runAblation(a, data, cls, split, initHead, trainPooled, trainLabels);
@@ -284,6 +396,7 @@ async function main(): Promise<void> {
           reason: res.reason,
           trainSeconds: trainS,
           reprojection100kSeconds: {
+            ort: reprojMs.ort / 1000,
             projectBatch: reprojMs.projectBatch / 1000,
             batched: reprojMs.batched / 1000,
           },

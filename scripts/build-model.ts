@@ -9,7 +9,11 @@ import { BACKBONES, DEFAULT_BACKBONE } from '../src-main/engine/model/model-spec
 const args = process.argv.slice(2);
 const ids = args.includes('--all')
   ? Object.keys(BACKBONES)
-  : [args[args.indexOf('--backbone') + 1] && args.includes('--backbone') ? args[args.indexOf('--backbone') + 1] : DEFAULT_BACKBONE];
+  : [
+      args[args.indexOf('--backbone') + 1] && args.includes('--backbone')
+        ? args[args.indexOf('--backbone') + 1]
+        : DEFAULT_BACKBONE,
+    ];
 
 try {
   for (const id of ids) {

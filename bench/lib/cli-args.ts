@@ -12,7 +12,11 @@ export function parseFlags(argv: string[]): Map<string, string | true> {
   return flags;
 }
 
-export function flagString(flags: Map<string, string | true>, name: string, fallback?: string): string | undefined {
+export function flagString(
+  flags: Map<string, string | true>,
+  name: string,
+  fallback?: string,
+): string | undefined {
   const v = flags.get(name);
   return typeof v === 'string' ? v : fallback;
 }
@@ -21,8 +25,13 @@ export function flagString(flags: Map<string, string | true>, name: string, fall
 export function table(rows: Record<string, string | number>[]): string {
   if (!rows.length) return '';
   const cols = Object.keys(rows[0]);
-  const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
+  const cell = (v: string | number) =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v;
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c] ?? '').length)));
   const line = (vals: string[]) => '| ' + vals.map((v, i) => v.padEnd(widths[i])).join(' | ') + ' |';
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c] ?? ''))))].join('\n');
+  return [
+    line(cols),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(cols.map((c) => cell(r[c] ?? '')))),
+  ].join('\n');
 }

@@ -26,9 +26,14 @@ export function loadDataset(dir: string): Dataset {
   const gt = path.join(dir, 'groundtruth.json');
   const lb = path.join(dir, 'labels.json');
   if (fs.existsSync(gt)) {
-    const files = fs.readdirSync(imagesDir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+    const files = fs
+      .readdirSync(imagesDir)
+      .filter((f) => /\.(jpe?g|png)$/i.test(f))
+      .sort();
     const idx = new Map(files.map((f, i) => [f, i]));
-    const json = JSON.parse(fs.readFileSync(gt, 'utf8')) as { queries: { query: string; positives: string[] }[] };
+    const json = JSON.parse(fs.readFileSync(gt, 'utf8')) as {
+      queries: { query: string; positives: string[] }[];
+    };
     const queries = json.queries.map((q) => ({
       query: idx.get(q.query)!,
       positives: q.positives.map((p) => idx.get(p)!).filter((i) => i !== undefined),

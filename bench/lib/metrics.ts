@@ -45,7 +45,10 @@ export interface HolidaysScores {
   r10: number;
 }
 
-export function evalHolidays(vectors: Float32Array[], queries: { query: number; positives: number[] }[]): HolidaysScores {
+export function evalHolidays(
+  vectors: Float32Array[],
+  queries: { query: number; positives: number[] }[],
+): HolidaysScores {
   const n = vectors.length;
   const sim = similarityMatrix(vectors);
   let ap = 0;
@@ -104,5 +107,11 @@ export function evalClasses(vectors: Float32Array[], labels: string[], queryIdx?
     }
   }
   const m = qs.length;
-  return { r1: (100 * hits.r1) / m, r2: (100 * hits.r2) / m, r4: (100 * hits.r4) / m, r8: (100 * hits.r8) / m, mapAtR: (100 * mapr) / m };
+  return {
+    r1: (100 * hits.r1) / m,
+    r2: (100 * hits.r2) / m,
+    r4: (100 * hits.r4) / m,
+    r8: (100 * hits.r8) / m,
+    mapAtR: (100 * mapr) / m,
+  };
 }

@@ -76,7 +76,10 @@ export async function loadOrComputePooled(datasetDir: string, opts: PooledOption
     .update(JSON.stringify([manifest.sha256, size, fit, !!opts.flip, paths]))
     .digest('hex')
     .slice(0, 16);
-  const cacheFile = path.resolve('.bench', `pooled-${path.basename(datasetDir)}-${manifest.id}-${size}-${fit}${opts.flip ? '-flip' : ''}-${key}.bin`);
+  const cacheFile = path.resolve(
+    '.bench',
+    `pooled-${path.basename(datasetDir)}-${manifest.id}-${size}-${fit}${opts.flip ? '-flip' : ''}-${key}.bin`,
+  );
   const c = manifest.outputs.dim;
   const n = paths.length;
   if (!opts.fresh && fs.existsSync(cacheFile)) {
@@ -92,13 +95,20 @@ export async function loadOrComputePooled(datasetDir: string, opts: PooledOption
   for (let i = 0; i < n; i += batch) {
     const idx = Array.from({ length: Math.min(batch, n - i) }, (_, k) => i + k);
     const decoded = await Promise.all(idx.map((j) => decodeImage(paths[j], { input: { size, fit } })));
-    const out = await backbone.run(decoded.map((d) => d.pixels), size);
+    const out = await backbone.run(
+      decoded.map((d) => d.pixels),
+      size,
+    );
     idx.forEach((j, k) => (pooled[j] = out[k]));
     if (opts.flip) {
-      const outF = await backbone.run(decoded.map((d) => mirror(d.pixels, size)), size);
+      const outF = await backbone.run(
+        decoded.map((d) => mirror(d.pixels, size)),
+        size,
+      );
       idx.forEach((j, k) => (flipped[j] = outF[k]));
     }
-    if ((i / batch) % 20 === 0) log(`  embedded ${Math.min(i + batch, n)}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    if ((i / batch) % 20 === 0)
+      log(`  embedded ${Math.min(i + batch, n)}/${n} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   await backbone.close();
   fs.mkdirSync(path.dirname(cacheFile), { recursive: true });

@@ -16,7 +16,9 @@ export async function loadReference(model: SourceModelName, tap: string): Promis
   const dir = path.join(nsfwjsRoot(), 'dist', 'models', model);
   const json = require(path.join(dir, 'model.min.js'));
   const group = json.weightsManifest[0];
-  const shards = group.paths.map((p: string) => Buffer.from(require(path.join(dir, `${p}.min.js`)) as string, 'base64'));
+  const shards = group.paths.map((p: string) =>
+    Buffer.from(require(path.join(dir, `${p}.min.js`)) as string, 'base64'),
+  );
   const data = Buffer.concat(shards);
   const full = await tf.loadLayersModel({
     load: async () => ({
@@ -42,7 +44,12 @@ export function referencePooled(
     const fmap = net.predict(x) as tf.Tensor4D;
     const S = fmap.mean([1, 2]).dataSync() as Float32Array;
     const M = fmap.max([1, 2]).dataSync() as Float32Array;
-    const G = fmap.maximum(1e-6).pow(p).mean([1, 2]).pow(1 / p).dataSync() as Float32Array;
+    const G = fmap
+      .maximum(1e-6)
+      .pow(p)
+      .mean([1, 2])
+      .pow(1 / p)
+      .dataSync() as Float32Array;
     return { S: Float32Array.from(S), M: Float32Array.from(M), G: Float32Array.from(G) };
   });
 }

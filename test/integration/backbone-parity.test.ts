@@ -28,27 +28,33 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-test('default ONNX backbone matches the Keras reference on real photos (cosine ≥ 0.9999)', { timeout: 600_000 }, async (t) => {
-  if (!photos.every((p) => fs.existsSync(p))) {
-    assert.fail(`dataset photos missing: ${photos.join(', ')} (../shared/datasets must be beside the project)`);
-  }
-  const spec = BACKBONES[DEFAULT_BACKBONE];
-  const { manifest, modelPath } = ensureModel(DEFAULT_BACKBONE);
-  const backbone = new Backbone(manifest, modelPath, undefined, ['cpu']);
-  const reference = await loadReference(spec.source, spec.tap);
-  try {
-    for (const file of photos) {
-      const { pixels } = await decodeImage(file, { input: { size: spec.inputSize, fit: spec.fit } });
-      const [ours] = await backbone.run([pixels]);
-      const ref = referencePooled(reference, pixels, spec.inputSize, spec.preprocess, spec.gemP);
-      for (const k of ['S', 'M', 'G'] as const) {
-        const c = cosine(ours[k], ref[k]);
-        t.diagnostic(`${path.basename(file)} ${k}: cosine ${c.toFixed(6)}`);
-        assert.ok(c >= 0.9999, `${path.basename(file)} branch ${k}: cosine ${c} < 0.9999`);
-        assert.equal(ours[k].length, manifest.outputs.dim);
-      }
+test(
+  'default ONNX backbone matches the Keras reference on real photos (cosine ≥ 0.9999)',
+  { timeout: 600_000 },
+  async (t) => {
+    if (!photos.every((p) => fs.existsSync(p))) {
+      assert.fail(
+        `dataset photos missing: ${photos.join(', ')} (../shared/datasets must be beside the project)`,
+      );
     }
-  } finally {
-    await backbone.close();
-  }
-});
+    const spec = BACKBONES[DEFAULT_BACKBONE];
+    const { manifest, modelPath } = ensureModel(DEFAULT_BACKBONE);
+    const backbone = new Backbone(manifest, modelPath, undefined, ['cpu']);
+    const reference = await loadReference(spec.source, spec.tap);
+    try {
+      for (const file of photos) {
+        const { pixels } = await decodeImage(file, { input: { size: spec.inputSize, fit: spec.fit } });
+        const [ours] = await backbone.run([pixels]);
+        const ref = referencePooled(reference, pixels, spec.inputSize, spec.preprocess, spec.gemP);
+        for (const k of ['S', 'M', 'G'] as const) {
+          const c = cosine(ours[k], ref[k]);
+          t.diagnostic(`${path.basename(file)} ${k}: cosine ${c.toFixed(6)}`);
+          assert.ok(c >= 0.9999, `${path.basename(file)} branch ${k}: cosine ${c} < 0.9999`);
+          assert.equal(ours[k].length, manifest.outputs.dim);
+        }
+      }
+    } finally {
+      await backbone.close();
+    }
+  },
+);

@@ -41,7 +41,8 @@ test('EXIF orientation is applied (90° rotation swaps width and height)', async
 test('a region decodes only that part of the photo', async () => {
   const png = await (await halves(200, 100)).png().toBuffer();
   const d = await decodeImage(png, { input, region: { x: 0.6, y: 0, w: 0.4, h: 1 } });
-  for (let i = 0; i < d.pixels.length; i += 3) assert.ok(d.pixels[i + 2] > 200 && d.pixels[i] < 50, 'all blue');
+  for (let i = 0; i < d.pixels.length; i += 3)
+    assert.ok(d.pixels[i + 2] > 200 && d.pixels[i] < 50, 'all blue');
 });
 
 test('bad input is a DecodeError naming the file and the cause', async () => {
@@ -58,7 +59,10 @@ test('bad input is a DecodeError naming the file and the cause', async () => {
       return true;
     });
   }
-  await assert.rejects(decodeImage('/nonexistent/photo.jpg', { input }), /photo\.jpg: the file no longer exists/);
+  await assert.rejects(
+    decodeImage('/nonexistent/photo.jpg', { input }),
+    /photo\.jpg: the file no longer exists/,
+  );
 });
 
 test('EXIF DateTimeOriginal is read as UTC epoch ms', () => {

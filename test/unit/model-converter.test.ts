@@ -17,7 +17,12 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'likeness-model-'));
 
 test('MobileNetV2 converts to an ONNX backbone with SPoC/MAC/GeM outputs of any input size', async () => {
   const keras = loadKerasModel('mobilenet_v2');
-  const conv = kerasToOnnx(keras, { tap: 'block_5_add', inputSize: 224, preprocess: { scale: 1 / 255, offset: 0 }, producerVersion: 't' });
+  const conv = kerasToOnnx(keras, {
+    tap: 'block_5_add',
+    inputSize: 224,
+    preprocess: { scale: 1 / 255, offset: 0 },
+    producerVersion: 't',
+  });
   assert.equal(conv.channels, 32);
   assert.equal(conv.stride, 8);
   assert.ok(conv.flops > 1e8);
@@ -42,18 +47,33 @@ test('MobileNetV2 converts to an ONNX backbone with SPoC/MAC/GeM outputs of any 
 test('an unknown tap or layer type is a clear conversion error', () => {
   const keras = loadKerasModel('mobilenet_v2');
   assert.throws(
-    () => kerasToOnnx(keras, { tap: 'no_such_layer', inputSize: 224, preprocess: { scale: 1, offset: 0 }, producerVersion: 't' }),
+    () =>
+      kerasToOnnx(keras, {
+        tap: 'no_such_layer',
+        inputSize: 224,
+        preprocess: { scale: 1, offset: 0 },
+        producerVersion: 't',
+      }),
     (e: Error) => e instanceof ConversionError && /no_such_layer/.test(e.message),
   );
   assert.throws(
-    () => kerasToOnnx(keras, { tap: 'dense_1', inputSize: 224, preprocess: { scale: 1, offset: 0 }, producerVersion: 't' }),
+    () =>
+      kerasToOnnx(keras, {
+        tap: 'dense_1',
+        inputSize: 224,
+        preprocess: { scale: 1, offset: 0 },
+        producerVersion: 't',
+      }),
     /not supported|not in/,
   );
 });
 
 test('a missing or corrupt nsfwjs is reported with the file and cause', () => {
   const root = tmp();
-  assert.throws(() => loadKerasModel('mobilenet_v2', root), (e: Error) => e instanceof ModelSourceError && /model\.min\.js/.test(e.message));
+  assert.throws(
+    () => loadKerasModel('mobilenet_v2', root),
+    (e: Error) => e instanceof ModelSourceError && /model\.min\.js/.test(e.message),
+  );
   const dir = path.join(root, 'dist', 'models', 'mobilenet_v2');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(root, 'package.json'), '{"version":"0"}');
@@ -81,5 +101,8 @@ test('model store: builds when missing, reuses when current, rebuilds when stale
   const bytes = fs.readFileSync(model);
   bytes[bytes.length - 10] ^= 0xff;
   fs.writeFileSync(model, bytes);
-  assert.throws(() => ensureModel(id, dir), (e: Error) => e instanceof TamperedModelError && e.message.includes(model));
+  assert.throws(
+    () => ensureModel(id, dir),
+    (e: Error) => e instanceof TamperedModelError && e.message.includes(model),
+  );
 });

@@ -7,8 +7,7 @@ test('eigen-decomposition reconstructs a random symmetric matrix', () => {
   let seed = 7;
   const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
-    for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = rnd();
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) a[i * n + j] = a[j * n + i] = rnd();
   const { values, vectors } = symmetricEigen(a, n);
   for (let k = 1; k < n; k++) assert.ok(values[k - 1] >= values[k], 'descending order');
   // A v_k = λ_k v_k and the vectors are orthonormal

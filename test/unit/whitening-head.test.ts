@@ -7,7 +7,7 @@ import { identityHead, learnWhiteningHead, parseCombo } from '../../src-main/eng
 
 function synthetic(n: number, c: number, seed = 1): Pooled[] {
   let s = seed;
-  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const rnd = () => (s = (s * 16807) % 2147483647) / 2147483647;
   // Anisotropic data: a few strong directions, like real pooled descriptors.
   return Array.from({ length: n }, () => {
     const v = () => Float32Array.from({ length: c }, (_, i) => rnd() * (i < 4 ? 10 : 1) + (i === 0 ? 5 : 0));
@@ -60,8 +60,15 @@ test('whitening decorrelates the library: projected training vectors have ~diago
 
 test('identity head ranks by plain cosine of L2-normalised branches', () => {
   const head = identityHead(3, 'S');
-  const v = projectOne(head, { S: new Float32Array([3, 0, 4]), M: new Float32Array(3), G: new Float32Array(3) });
-  assert.deepEqual(Array.from(v).map((x) => +x.toFixed(6)), [0.6, 0, 0.8]);
+  const v = projectOne(head, {
+    S: new Float32Array([3, 0, 4]),
+    M: new Float32Array(3),
+    G: new Float32Array(3),
+  });
+  assert.deepEqual(
+    Array.from(v).map((x) => +x.toFixed(6)),
+    [0.6, 0, 0.8],
+  );
 });
 
 test('too few photos is a clear error', () => {

@@ -48,7 +48,11 @@ export class DecodeError extends Error {
 const HEIF_BRANDS = /^(heic|heix|hevc|hevx|heim|heis|mif1|msf1)$/;
 
 function isHeif(buf: Buffer): boolean {
-  return buf.length > 12 && buf.toString('latin1', 4, 8) === 'ftyp' && HEIF_BRANDS.test(buf.toString('latin1', 8, 12));
+  return (
+    buf.length > 12 &&
+    buf.toString('latin1', 4, 8) === 'ftyp' &&
+    HEIF_BRANDS.test(buf.toString('latin1', 8, 12))
+  );
 }
 
 async function heifToSharp(buf: Buffer): Promise<Sharp> {
@@ -71,14 +75,20 @@ export function exifTakenAt(exif: Buffer | undefined): number | null {
 
 function describe(e: unknown): string {
   const msg = (e as Error)?.message ?? String(e);
-  if (/pixel limit/i.test(msg)) return `image is larger than ${MAX_PIXELS / 1e6} megapixels (decompression-bomb guard)`;
+  if (/pixel limit/i.test(msg))
+    return `image is larger than ${MAX_PIXELS / 1e6} megapixels (decompression-bomb guard)`;
   if (/unsupported image format/i.test(msg)) return 'not an image, or an unsupported format';
-  if (/premature end|truncated|VipsJpeg|corrupt|bad|invalid/i.test(msg)) return `corrupt or truncated image (${msg.trim()})`;
+  if (/premature end|truncated|VipsJpeg|corrupt|bad|invalid/i.test(msg))
+    return `corrupt or truncated image (${msg.trim()})`;
   return msg.trim();
 }
 
 /** Decodes a file path or in-memory bytes. Errors are DecodeError naming the file and the cause. */
-export async function decodeImage(source: string | Buffer, opts: DecodeOptions, label?: string): Promise<DecodedImage> {
+export async function decodeImage(
+  source: string | Buffer,
+  opts: DecodeOptions,
+  label?: string,
+): Promise<DecodedImage> {
   const name = label ?? (typeof source === 'string' ? source : 'dropped image');
   let buf: Buffer;
   try {
@@ -86,7 +96,11 @@ export async function decodeImage(source: string | Buffer, opts: DecodeOptions, 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const reason =
-      code === 'ENOENT' ? 'the file no longer exists' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : describe(e);
+      code === 'ENOENT'
+        ? 'the file no longer exists'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : describe(e);
     throw new DecodeError(name, reason, { cause: e });
   }
   if (buf.length === 0) throw new DecodeError(name, 'the file is empty');
@@ -112,7 +126,12 @@ export async function decodeImage(source: string | Buffer, opts: DecodeOptions, 
       const h = Math.max(1, Math.min(height - top, Math.round(r.h * height)));
       // extract() applies before rotate() in one sharp pipeline, so materialise the rotation first.
       const full = await oriented.raw().toBuffer({ resolveWithObject: true });
-      source = sharp(full.data, { raw: full.info, limitInputPixels: MAX_PIXELS }).extract({ left, top, width: w, height: h });
+      source = sharp(full.data, { raw: full.info, limitInputPixels: MAX_PIXELS }).extract({
+        left,
+        top,
+        width: w,
+        height: h,
+      });
     }
     // Decode once, shrinking on load to just cover both outputs (JPEG decodes at 1/2…1/8 scale),
     // then derive the model input and the thumbnail from that small RGB buffer.
@@ -125,7 +144,10 @@ export async function decodeImage(source: string | Buffer, opts: DecodeOptions, 
       .toColourspace('srgb')
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const fromMid = () => sharp(mid.data, { raw: { width: mid.info.width, height: mid.info.height, channels: mid.info.channels } });
+    const fromMid = () =>
+      sharp(mid.data, {
+        raw: { width: mid.info.width, height: mid.info.height, channels: mid.info.channels },
+      });
     const fitOpt = fit === 'squash' ? 'fill' : fit === 'crop' ? 'cover' : 'contain';
     const pixelsP = fromMid()
       .resize(size, size, { fit: fitOpt, background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })

@@ -5,7 +5,11 @@
 import * as ort from 'onnxruntime-node';
 import type { Pooled } from '../head/head-types';
 import type { ModelManifest } from '../model/model-store';
-import { createSessionWithFallback, type ProviderChoice, type ProviderName } from '../runtime/execution-provider';
+import {
+  createSessionWithFallback,
+  type ProviderChoice,
+  type ProviderName,
+} from '../runtime/execution-provider';
 
 export class Backbone {
   private choice: Promise<ProviderChoice> | null = null;

@@ -17,7 +17,11 @@ export interface EmbedderOptions {
 
 export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise<PhotoEmbedder> {
   const log = opts.log ?? (() => {});
-  const { manifest, modelPath } = ensureModel(opts.backbone ?? DEFAULT_BACKBONE, opts.modelsDir ?? defaultModelsDir(), log);
+  const { manifest, modelPath } = ensureModel(
+    opts.backbone ?? DEFAULT_BACKBONE,
+    opts.modelsDir ?? defaultModelsDir(),
+    log,
+  );
   const backbone = new Backbone(manifest, modelPath, log);
   const provider = await backbone.warm();
   const input = { size: manifest.input.size, fit: manifest.input.fit };
@@ -32,7 +36,13 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
         { input, region: req.region, thumbnailSize: req.thumbnail === false ? 0 : THUMBNAIL_SIZE },
         req.label,
       );
-      return { tensor: d.pixels, width: d.width, height: d.height, thumbnail: d.thumbnail, takenAt: d.takenAt };
+      return {
+        tensor: d.pixels,
+        width: d.width,
+        height: d.height,
+        thumbnail: d.thumbnail,
+        takenAt: d.takenAt,
+      };
     },
     embed: (tensors) => backbone.run(tensors),
     close: () => backbone.close(),

@@ -32,7 +32,9 @@ export const DEFAULT_HEAD: Required<WhiteningOptions> = {
 
 export function parseCombo(combo: string): BranchKind[] {
   if (!/^[SMG]{1,3}$/.test(combo) || new Set(combo).size !== combo.length) {
-    throw new Error(`Invalid descriptor combination "${combo}": use distinct letters from S, M, G (e.g. SG, MG, SMG).`);
+    throw new Error(
+      `Invalid descriptor combination "${combo}": use distinct letters from S, M, G (e.g. SG, MG, SMG).`,
+    );
   }
   return combo.split('') as BranchKind[];
 }
@@ -117,7 +119,14 @@ export function identityHead(
   const branches = parseCombo(combo).map((kind): HeadBranch => {
     const weight = new Float32Array(out * channels);
     for (let i = 0; i < out; i++) weight[i * channels + i] = 1;
-    return { kind, inDim: channels, outDim: out, mean: means?.[kind] ?? new Float32Array(channels), weight, power: 1 };
+    return {
+      kind,
+      inDim: channels,
+      outDim: out,
+      mean: means?.[kind] ?? new Float32Array(channels),
+      weight,
+      power: 1,
+    };
   });
   return { combo, branches, combine: 'concat' };
 }

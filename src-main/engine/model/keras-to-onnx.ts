@@ -56,7 +56,8 @@ function transposeKernel(k: Float32Array, [kh, kw, cin, cout]: number[]): Float3
   for (let h = 0; h < kh; h++)
     for (let w = 0; w < kw; w++)
       for (let i = 0; i < cin; i++)
-        for (let o = 0; o < cout; o++) out[((o * cin + i) * kh + h) * kw + w] = k[((h * kw + w) * cin + i) * cout + o];
+        for (let o = 0; o < cout; o++)
+          out[((o * cin + i) * kh + h) * kw + w] = k[((h * kw + w) * cin + i) * cout + o];
   return out;
 }
 
@@ -66,7 +67,8 @@ function transposeDepthwise(k: Float32Array, [kh, kw, cin, mult]: number[]): Flo
   for (let h = 0; h < kh; h++)
     for (let w = 0; w < kw; w++)
       for (let i = 0; i < cin; i++)
-        for (let m = 0; m < mult; m++) out[((i * mult + m) * kh + h) * kw + w] = k[((h * kw + w) * cin + i) * mult + m];
+        for (let m = 0; m < mult; m++)
+          out[((i * mult + m) * kh + h) * kw + w] = k[((h * kw + w) * cin + i) * mult + m];
   return out;
 }
 
@@ -83,14 +85,22 @@ function padAttrs(
   if (strides[0] === 1 && strides[1] === 1) {
     // Stride 1: TF's "same" pads (k−1) split with the extra cell at the end; size-independent.
     const [kh, kw] = kernel;
-    return { pads: [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), Math.ceil((kh - 1) / 2), Math.ceil((kw - 1) / 2)] };
+    return {
+      pads: [
+        Math.floor((kh - 1) / 2),
+        Math.floor((kw - 1) / 2),
+        Math.ceil((kh - 1) / 2),
+        Math.ceil((kw - 1) / 2),
+      ],
+    };
   }
   return { auto_pad: 'SAME_UPPER' };
 }
 
 export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedBackbone {
   const byName = new Map(model.layers.map((l) => [l.name, l]));
-  if (!byName.has(opts.tap)) throw new ConversionError(`tap layer "${opts.tap}" is not in ${model.source.model}`);
+  if (!byName.has(opts.tap))
+    throw new ConversionError(`tap layer "${opts.tap}" is not in ${model.source.model}`);
 
   // Only the layers the tap depends on.
   const needed = new Set<string>();
@@ -121,7 +131,13 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
   const folded = new Set<string>();
   const hwOf = new Map<string, [number, number]>(); // spatial size at the nominal input, for FLOPs
   let flops = 0;
-  const outSize = (hw: [number, number], k: [number, number], st: [number, number], mode: unknown, pads: number[] | null): [number, number] =>
+  const outSize = (
+    hw: [number, number],
+    k: [number, number],
+    st: [number, number],
+    mode: unknown,
+    pads: number[] | null,
+  ): [number, number] =>
     mode === 'same'
       ? [Math.ceil(hw[0] / st[0]), Math.ceil(hw[1] / st[1])]
       : [
@@ -147,7 +163,12 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
         const f = g.node('Cast', [BACKBONE_INPUT], { to: DataType.FLOAT });
         const t = g.node('Transpose', [f], { perm: [0, 3, 1, 2] });
         const s = g.node('Mul', [t, g.constFloat('pre_scale', [], [opts.preprocess.scale])]);
-        const o = g.node('Add', [s, g.constFloat('pre_offset', [], [opts.preprocess.offset])], undefined, l.name);
+        const o = g.node(
+          'Add',
+          [s, g.constFloat('pre_offset', [], [opts.preprocess.offset])],
+          undefined,
+          l.name,
+        );
         tensorOf.set(l.name, o);
         channelsOf.set(l.name, 3);
         strideOf.set(l.name, 1);
@@ -156,7 +177,11 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
       case 'ZeroPadding2D': {
         const [[t, b], [left, r]] = c.padding as number[][];
         const users = consumers.get(l.name) ?? [];
-        if (users.length === 1 && /Conv2D|Pooling2D/.test(users[0].class_name) && users[0].config.padding === 'valid') {
+        if (
+          users.length === 1 &&
+          /Conv2D|Pooling2D/.test(users[0].class_name) &&
+          users[0].config.padding === 'valid'
+        ) {
           pendingPad.set(l.name, { input: x(), pads: [t, left, b, r] });
           tensorOf.set(l.name, `${l.name}:pending`);
         } else {
@@ -173,7 +198,9 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
         const kernelW = weight(`${l.name}/${depthwise ? 'depthwise_kernel' : 'kernel'}`);
         const [kh, kw, cin, last] = kernelW.shape;
         const cout = depthwise ? cin * last : last;
-        let w = depthwise ? transposeDepthwise(kernelW.data, kernelW.shape) : transposeKernel(kernelW.data, kernelW.shape);
+        let w = depthwise
+          ? transposeDepthwise(kernelW.data, kernelW.shape)
+          : transposeKernel(kernelW.data, kernelW.shape);
         let bias = c.use_bias ? Float32Array.from(weight(`${l.name}/bias`).data) : new Float32Array(cout);
         const dil = num2(c.dilation_rate ?? 1);
         if (dil[0] !== 1 || dil[1] !== 1) throw new ConversionError(`${l.name}: dilation not supported`);
@@ -181,7 +208,8 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
         // Fold a following BatchNormalization: y = γ(x−μ)/√(σ²+ε) + β.
         const users = consumers.get(l.name) ?? [];
         const bn = users.length === 1 && users[0].class_name === 'BatchNormalization' ? users[0] : null;
-        if (bn && c.activation && c.activation !== 'linear') throw new ConversionError(`${l.name}: activation before BN`);
+        if (bn && c.activation && c.activation !== 'linear')
+          throw new ConversionError(`${l.name}: activation before BN`);
         if (bn) {
           const bc = bn.config as Cfg;
           const eps = (bc.epsilon as number) ?? 1e-3;
@@ -213,7 +241,8 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
         const bName = g.constFloat(`${l.name}_B`, [cout], bias);
         let out = g.node('Conv', [input, wName, bName], attrs, bn ? bn.name : l.name);
         if (c.activation === 'relu') out = g.node('Relu', [out]);
-        else if (c.activation && c.activation !== 'linear') throw new ConversionError(`${l.name}: activation ${c.activation}`);
+        else if (c.activation && c.activation !== 'linear')
+          throw new ConversionError(`${l.name}: activation ${c.activation}`);
         const hw = outSize(inHW, [kh, kw], strides, c.padding, pending?.pads ?? null);
         flops += 2 * hw[0] * hw[1] * cout * kh * kw * (depthwise ? 1 : cin);
         for (const name of bn ? [l.name, bn.name] : [l.name]) {
@@ -237,12 +266,18 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
         break;
       }
       case 'ReLU': {
-        if ((c.negative_slope as number) || (c.threshold as number)) throw new ConversionError(`${l.name}: leaky ReLU`);
+        if ((c.negative_slope as number) || (c.threshold as number))
+          throw new ConversionError(`${l.name}: leaky ReLU`);
         const max = c.max_value as number | null;
         const out =
           max == null
             ? g.node('Relu', [x()], undefined, l.name)
-            : g.node('Clip', [x(), g.constFloat(`${l.name}_lo`, [], [0]), g.constFloat(`${l.name}_hi`, [], [max])], undefined, l.name);
+            : g.node(
+                'Clip',
+                [x(), g.constFloat(`${l.name}_lo`, [], [0]), g.constFloat(`${l.name}_hi`, [], [max])],
+                undefined,
+                l.name,
+              );
         tensorOf.set(l.name, out);
         channelsOf.set(l.name, channelsOf.get(in0)!);
         strideOf.set(l.name, inStride);
@@ -253,7 +288,11 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
         const k = num2(c.pool_size);
         const strides = num2(c.strides ?? c.pool_size);
         const pending = pendingPad.get(in0);
-        const attrs = { kernel_shape: [...k], strides: [...strides], ...padAttrs(c.padding, k, strides, pending?.pads ?? null) };
+        const attrs = {
+          kernel_shape: [...k],
+          strides: [...strides],
+          ...padAttrs(c.padding, k, strides, pending?.pads ?? null),
+        };
         // ONNX AveragePool excludes padding by default (count_include_pad = 0), as TF does.
         const op = l.class_name === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
         tensorOf.set(l.name, g.node(op, [pending ? pending.input : x()], attrs, l.name));
@@ -265,14 +304,31 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
       case 'Concatenate': {
         const axis = c.axis as number;
         if (axis !== 3 && axis !== -1) throw new ConversionError(`${l.name}: concat axis ${axis}`);
-        tensorOf.set(l.name, g.node('Concat', ins.map((i) => tensorOf.get(i)!), { axis: 1 }, l.name));
-        channelsOf.set(l.name, ins.reduce((a, i) => a + channelsOf.get(i)!, 0));
+        tensorOf.set(
+          l.name,
+          g.node(
+            'Concat',
+            ins.map((i) => tensorOf.get(i)!),
+            { axis: 1 },
+            l.name,
+          ),
+        );
+        channelsOf.set(
+          l.name,
+          ins.reduce((a, i) => a + channelsOf.get(i)!, 0),
+        );
         strideOf.set(l.name, inStride);
         break;
       }
       case 'Add': {
         let acc = tensorOf.get(ins[0])!;
-        for (let i = 1; i < ins.length; i++) acc = g.node('Add', [acc, tensorOf.get(ins[i])!], undefined, i === ins.length - 1 ? l.name : undefined);
+        for (let i = 1; i < ins.length; i++)
+          acc = g.node(
+            'Add',
+            [acc, tensorOf.get(ins[i])!],
+            undefined,
+            i === ins.length - 1 ? l.name : undefined,
+          );
         tensorOf.set(l.name, acc);
         channelsOf.set(l.name, channelsOf.get(in0)!);
         strideOf.set(l.name, inStride);
@@ -305,7 +361,11 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
       nodes: g.nodes,
       initializers: g.initializers,
       inputs: [{ name: BACKBONE_INPUT, type: DataType.UINT8, shape: ['batch', 'height', 'width', 3] }],
-      outputs: Object.values(BACKBONE_OUTPUTS).map((name) => ({ name, type: DataType.FLOAT, shape: ['batch', channels] })),
+      outputs: Object.values(BACKBONE_OUTPUTS).map((name) => ({
+        name,
+        type: DataType.FLOAT,
+        shape: ['batch', channels],
+      })),
     },
   });
   return { bytes, channels, stride: strideOf.get(opts.tap)!, flops };

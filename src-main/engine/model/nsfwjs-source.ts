@@ -85,7 +85,9 @@ export function loadKerasModel(model: SourceModelName, root = nsfwjsRoot()): Ker
   const layers = json?.modelTopology?.model_config?.config?.layers;
   const manifest = json?.weightsManifest;
   if (!Array.isArray(layers) || !Array.isArray(manifest)) {
-    throw new ModelSourceError(`Corrupt model file ${topoFile}: no Keras layers topology or weights manifest.`);
+    throw new ModelSourceError(
+      `Corrupt model file ${topoFile}: no Keras layers topology or weights manifest.`,
+    );
   }
   const input = layers.find((l) => l.class_name === 'InputLayer');
   const inputShape = (input?.config.batch_input_shape as number[] | undefined) ?? [];
@@ -97,7 +99,8 @@ export function loadKerasModel(model: SourceModelName, root = nsfwjsRoot()): Ker
     const parts = group.paths.map((p) => {
       const file = path.join(dir, `${p}.min.js`);
       const b64 = loadUmd(file);
-      if (typeof b64 !== 'string') throw new ModelSourceError(`Corrupt weight shard ${file}: not base64 text.`);
+      if (typeof b64 !== 'string')
+        throw new ModelSourceError(`Corrupt weight shard ${file}: not base64 text.`);
       return Buffer.from(b64, 'base64');
     });
     const buf = Buffer.concat(parts);
@@ -115,10 +118,15 @@ export function loadKerasModel(model: SourceModelName, root = nsfwjsRoot()): Ker
       const data = new Float32Array(n);
       if (q) {
         // Same arithmetic as tfjs' dequantisation: v * scale + min.
-        const src = bytesPer === 1 ? buf.subarray(offset, offset + n) : new Uint16Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + 2 * n));
+        const src =
+          bytesPer === 1
+            ? buf.subarray(offset, offset + n)
+            : new Uint16Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + 2 * n));
         for (let i = 0; i < n; i++) data[i] = src[i] * q.scale + q.min;
       } else {
-        data.set(new Float32Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + 4 * n)));
+        data.set(
+          new Float32Array(buf.buffer.slice(buf.byteOffset + offset, buf.byteOffset + offset + 4 * n)),
+        );
       }
       offset += n * bytesPer;
       weights.set(spec.name, { shape: spec.shape, data });

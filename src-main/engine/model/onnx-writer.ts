@@ -194,7 +194,13 @@ export class GraphBuilder {
     return `${prefix}__${this.counter++}`;
   }
 
-  node(op: string, inputs: string[], attrs?: Record<string, AttrValue>, output?: string, name?: string): string {
+  node(
+    op: string,
+    inputs: string[],
+    attrs?: Record<string, AttrValue>,
+    output?: string,
+    name?: string,
+  ): string {
     const out = output ?? this.fresh(op.toLowerCase());
     this.nodes.push({ op, inputs, outputs: [out], attrs, name: name ?? out });
     return out;

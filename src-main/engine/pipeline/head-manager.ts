@@ -8,6 +8,9 @@ import { nextUnsupervisedHead } from './head-policy';
 
 /** Learning a whitening head on more photos than this gains nothing measurable and costs memory. */
 const MAX_LEARN_SAMPLE = 20_000;
+/** Re-projection chunk sizes: ONNX Runtime amortises its call over many rows; the TS path yields often. */
+const BULK_CHUNK = 8192;
+const SYNC_CHUNK = 1024;
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
 /**
@@ -103,18 +106,31 @@ export class HeadManager {
     if (!head) throw new Error(`No head version ${version}`);
     if (head.modelId !== this.model.modelId)
       throw new Error(`Head ${version} belongs to another model (${head.modelId})`);
+    // Bulk path (ONNX Runtime) in large chunks; without it, the TypeScript reference in small ones so
+    // that the event loop still breathes between chunks.
+    const bulk = this.ops.projectBulk;
+    const chunk = bulk ? BULK_CHUNK : SYNC_CHUNK;
+    const project = (pooled: Pooled[]) =>
+      bulk ? bulk(head.weights, pooled) : Promise.resolve(this.ops.projectBatch(head.weights, pooled));
     let after = 0;
     for (;;) {
-      const { ids, pooled } = this.store.pooledChunk(this.model.modelId, after, 1024);
-      if (ids.length) this.store.putEmbeddings(version, ids, this.ops.projectBatch(head.weights, pooled));
-      if (ids.length < 1024) break;
+      const { ids, pooled } = this.store.pooledChunk(this.model.modelId, after, chunk);
+      if (ids.length) this.store.putEmbeddings(version, ids, await project(pooled));
+      if (ids.length < chunk) break;
       after = ids[ids.length - 1];
       await yieldNow();
     }
-    // Photos committed meanwhile (with the old head) are caught up and the switch made in one step.
+    // Photos committed meanwhile (with the old head): caught up asynchronously while there are many,
+    // then the last few and the switch in one synchronous step, so none is left on the old version.
+    for (;;) {
+      const ids = this.store.idsMissingEmbedding(version, chunk);
+      if (ids.length < SYNC_CHUNK) break;
+      const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
+      this.store.putEmbeddings(version, ids, await project(pooled));
+    }
     this.store.transaction(() => {
       for (;;) {
-        const ids = this.store.idsMissingEmbedding(version, 1024);
+        const ids = this.store.idsMissingEmbedding(version, SYNC_CHUNK);
         if (!ids.length) break;
         const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
         this.store.putEmbeddings(version, ids, this.ops.projectBatch(head.weights, pooled));

@@ -51,10 +51,19 @@ export function intraOpThreads(): number {
 export function missingProviderReason(provider: ProviderName): string | null {
   if (provider !== 'cuda') return null;
   try {
-    const dir = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', 'linux', 'x64');
+    const dir = path.join(
+      path.dirname(require.resolve('onnxruntime-node')),
+      '..',
+      'bin',
+      'napi-v6',
+      'linux',
+      'x64',
+    );
     const libs = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
     const missing = libs.filter((l) => !fs.existsSync(path.join(dir, l)));
-    return missing.length ? `CUDA provider libraries not installed (${missing.join(', ')}); run \`npm run fetch:cuda\`` : null;
+    return missing.length
+      ? `CUDA provider libraries not installed (${missing.join(', ')}); run \`npm run fetch:cuda\``
+      : null;
   } catch (e) {
     return (e as Error).message;
   }
@@ -92,5 +101,7 @@ export async function createSessionWithFallback(
       log(`ONNX Runtime: ${provider} unavailable (${reason}); trying the next provider`);
     }
   }
-  throw new Error(`No ONNX Runtime execution provider could load the model: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`);
+  throw new Error(
+    `No ONNX Runtime execution provider could load the model: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`,
+  );
 }
