@@ -99,7 +99,7 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
 
     const similar = await call('similar', { photoId: id('img1.jpg'), k: 3 });
     assert.equal(similar.results[0].photo.name, 'img1 copy.jpg');
-    assert.ok(similar.results[0].score > 0.95, `copy scores ${similar.results[0].score}`);
+    assert.ok(similar.results[0].score > 0.9, `copy scores ${similar.results[0].score}`);
     assert.ok(!similar.results.some((r) => r.photo.id === id('img1.jpg')));
     const failedId = failures.items[0].photoId;
     await rejectsWith(
