@@ -123,10 +123,13 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
     });
     assert.equal(region.results[0].photo.name, 'img2.jpg', 'the whole photo as a region finds itself');
 
-    const dups = await call('duplicates', { threshold: 0.97 });
+    // Ten synthetic photos: the library head is the centred identity, under which a JPEG re-encode of
+    // a smooth synthetic image scores ~0.91 (real photos' near-duplicates score higher; see the e2e test).
+    const dups = await call('duplicates', { threshold: 0.9 });
     const pair = dups.groups.find((g) => g.some((p) => p.name === 'img1.jpg'));
-    assert.ok(
-      pair?.some((p) => p.name === 'img1 copy.jpg'),
+    assert.deepEqual(
+      pair?.map((p) => p.name).sort(),
+      ['img1 copy.jpg', 'img1.jpg'],
       JSON.stringify(dups.groups),
     );
 
@@ -169,6 +172,7 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
     const verdict = new Promise<LikenessEvent>((resolve) =>
       engine.events.subscribe((e) => e.event === 'finetune.done' && resolve(e)),
     );
+    const headsBefore = (await call('listHeads')).heads.length;
     assert.deepEqual(await call('startFineTune', { albumIds: [x, y] }), { started: true });
     assert.deepEqual(await call('startFineTune', { albumIds: [x, y] }), { started: false });
     const started = Date.now();
@@ -183,8 +187,8 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
     assert.ok(ended.data.message.length > 0);
 
     const { heads } = await call('listHeads');
-    assert.equal(heads.length, ended.data.adopted ? 2 : 1);
-    assert.equal(heads[0].active, true);
+    assert.equal(heads.length, headsBefore + (ended.data.adopted ? 1 : 0));
+    assert.equal(heads.filter((h) => h.active).length, 1, 'exactly one head serves');
     const used = await call('useHead', { version: heads[0].version });
     assert.equal(used.head.version, heads[0].version);
     await rejectsWith(call('useHead', { version: 99 }), 'not_found', /99/);
