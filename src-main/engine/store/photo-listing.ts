@@ -5,6 +5,7 @@
  */
 import type { Store } from './store';
 import type { PhotoRow, PhotoStatus } from './types';
+import { toPhoto, type RawPhoto } from './photo-row';
 
 export type PhotoSort = 'taken' | 'folder' | 'added';
 
@@ -25,36 +26,6 @@ const ORDER: Record<PhotoSort, string> = {
   folder: 'f.path, p.path',
 };
 
-interface RawRow {
-  id: number;
-  folder_id: number;
-  path: string;
-  size: number;
-  mtime: number;
-  hash: string | null;
-  width: number | null;
-  height: number | null;
-  taken_at: number | null;
-  status: PhotoStatus;
-  error: string | null;
-  added_at: number;
-}
-
-const toRow = (r: RawRow): PhotoRow => ({
-  id: r.id,
-  folderId: r.folder_id,
-  path: r.path,
-  size: r.size,
-  mtime: r.mtime,
-  hash: r.hash,
-  width: r.width,
-  height: r.height,
-  takenAt: r.taken_at,
-  status: r.status,
-  error: r.error,
-  addedAt: r.added_at,
-});
-
 /** One page of photos in the requested order, and how many match in all. */
 export function photoPage(store: Store, q: PhotoPageQuery): { total: number; rows: PhotoRow[] } {
   const where = ['p.status = ?'];
@@ -74,8 +45,8 @@ export function photoPage(store: Store, q: PhotoPageQuery): { total: number; row
     .get(...args) as number;
   const rows = store.db
     .prepare(`SELECT p.* ${from} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
-    .all(...args, q.limit, q.offset) as RawRow[];
-  return { total, rows: rows.map(toRow) };
+    .all(...args, q.limit, q.offset) as RawPhoto[];
+  return { total, rows: rows.map(toPhoto) };
 }
 
 /** The albums a photo belongs to, by name. */
@@ -115,6 +86,6 @@ export function failurePage(
     .get() as number;
   const rows = store.db
     .prepare(`SELECT * FROM photos WHERE status = 'failed' ORDER BY id LIMIT ? OFFSET ?`)
-    .all(limit, offset) as RawRow[];
-  return { total, rows: rows.map(toRow) };
+    .all(limit, offset) as RawPhoto[];
+  return { total, rows: rows.map(toPhoto) };
 }

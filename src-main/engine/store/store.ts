@@ -15,36 +15,7 @@ import type {
   PhotoStatus,
   StatusCounts,
 } from './types';
-
-interface RawPhoto {
-  id: number;
-  folder_id: number;
-  path: string;
-  size: number;
-  mtime: number;
-  hash: string | null;
-  width: number | null;
-  height: number | null;
-  taken_at: number | null;
-  status: PhotoStatus;
-  error: string | null;
-  added_at: number;
-}
-
-const toPhoto = (r: RawPhoto): PhotoRow => ({
-  id: r.id,
-  folderId: r.folder_id,
-  path: r.path,
-  size: r.size,
-  mtime: r.mtime,
-  hash: r.hash,
-  width: r.width,
-  height: r.height,
-  takenAt: r.taken_at,
-  status: r.status,
-  error: r.error,
-  addedAt: r.added_at,
-});
+import { toPhoto, type RawPhoto } from './photo-row';
 
 interface RawHead {
   version: number;
