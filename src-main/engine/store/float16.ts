@@ -46,9 +46,16 @@ export function encodeFloat16(v: Float32Array): Uint16Array {
   return out;
 }
 
+/** All 65,536 halves decoded once: bulk decoding (re-projecting a library) becomes a table lookup. */
+let table: Float32Array | null = null;
+
 export function decodeFloat16(h: Uint16Array): Float32Array {
+  if (!table) {
+    table = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) table[i] = fromHalf(i);
+  }
   const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) out[i] = fromHalf(h[i]);
+  for (let i = 0; i < h.length; i++) out[i] = table[h[i]];
   return out;
 }
 
