@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { DEFAULT_ANN_OPTIONS } from '../src-main/engine/index/ann-index';
+import { gaussian, makeRng } from '../src-main/engine/finetune/rng';
 
 const argv = process.argv.slice(2);
 const opt = (name: string) => {
@@ -29,21 +30,6 @@ const params = {
   efSearch: Number(opt('--ef') ?? DEFAULT_ANN_OPTIONS.efSearch),
 };
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-}
-
 function normalize(v: Float32Array): Float32Array {
   let n = 0;
   for (const x of v) n += x * x;
@@ -57,7 +43,7 @@ function clustered(
   n: number,
   seed: number,
 ): { data: Float32Array; centres: Float32Array[]; spread: number[] } {
-  const r = rng(seed);
+  const r = makeRng(seed);
   const nc = Math.max(10, Math.round(n / 50));
   const centres = Array.from({ length: nc }, () =>
     normalize(Float32Array.from({ length: DIM }, () => gaussian(r))),
@@ -75,7 +61,7 @@ function clustered(
 }
 
 function queriesNear(set: ReturnType<typeof clustered>, count: number, seed: number): Float32Array[] {
-  const r = rng(seed);
+  const r = makeRng(seed);
   return Array.from({ length: count }, () => {
     const c = Math.floor(r() * set.centres.length);
     const s = set.spread[c] / Math.sqrt(DIM);

@@ -25,6 +25,7 @@ import {
   type Status,
 } from '../../src-main/engine/api/contract';
 import type { ImageSource } from '../../src-main/engine/api/media';
+import { makeRng } from '../../src-main/engine/finetune/rng';
 
 export interface FakeEngineOptions {
   /** photos created for each added folder (default 300) */
@@ -65,16 +66,7 @@ const SCENES = 12;
 const DIM = 16;
 
 /** Deterministic pseudo-random numbers, so screenshots and tests see the same library every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0 || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = (seed: number) => makeRng(seed || 1);
 
 const normalise = (v: number[]) => {
   const n = Math.hypot(...v) || 1;
