@@ -48,6 +48,15 @@ function seed(n: number, dir = tempDir()) {
   return { store, version, vecs, dir };
 }
 
+/** A seeded library with its HNSW index built (no exact-search shortcut). */
+async function builtIndex(n: number) {
+  const seeded = seed(n);
+  const idx = new AnnIndex(seeded.store, seeded.dir, { exactBelow: 0 });
+  idx.open(seeded.version, DIM);
+  await idx.whenReady();
+  return { ...seeded, idx };
+}
+
 test('builds, answers like exact search, persists and reloads without rebuilding', async () => {
   const { store, version, vecs, dir } = seed(400);
   const idx = new AnnIndex(store, dir, { exactBelow: 0 });
@@ -75,10 +84,7 @@ test('builds, answers like exact search, persists and reloads without rebuilding
 });
 
 test('markDelete removes a photo from results; re-adding brings it back; growth resizes', async () => {
-  const { store, version, vecs, dir } = seed(50);
-  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
-  idx.open(version, DIM);
-  await idx.whenReady();
+  const { store, vecs, idx } = await builtIndex(50);
   const [qid, q] = [...vecs][3];
   idx.remove(qid);
   assert.notEqual(idx.search(q, 3)[0].id, qid);
@@ -92,10 +98,7 @@ test('markDelete removes a photo from results; re-adding brings it back; growth 
 });
 
 test('a saved index behind SQLite (crash before save) is reconciled, not rebuilt', async () => {
-  const { store, version, vecs, dir } = seed(300);
-  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
-  idx.open(version, DIM);
-  await idx.whenReady();
+  const { store, version, vecs, dir, idx } = await builtIndex(300);
   idx.close();
   // one photo more in SQLite, one photo gone
   const f = store.listFolders()[0];
@@ -124,10 +127,7 @@ test('a saved index behind SQLite (crash before save) is reconciled, not rebuilt
 });
 
 test('a corrupt or truncated index file is detected and rebuilt in the background', async () => {
-  const { store, version, vecs, dir } = seed(200);
-  const idx = new AnnIndex(store, dir, { exactBelow: 0 });
-  idx.open(version, DIM);
-  await idx.whenReady();
+  const { store, version, vecs, dir, idx } = await builtIndex(200);
   idx.close();
   const buf = fs.readFileSync(idx.indexFile);
   buf.fill(0xff, 100, 4000);
