@@ -5,6 +5,7 @@
  *   npm run bench:embed -- [--photos N] [--json FILE]
  */
 import fs from 'node:fs';
+import { saveBenchJson } from './lib/save-json';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
       `prediction at 100 GFLOP/s/core: ${predicted.toFixed(1)} photos/s`,
   );
   console.log(`end-to-end / slower part = ${(bothRate / slower).toFixed(2)}`);
-  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(result, null, 2) + '\n');
+  saveBenchJson('embed', result, jsonOut);
 }
 
 main().catch((e) => {

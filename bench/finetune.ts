@@ -16,9 +16,10 @@
  * --synthetic runs on generated clusters instead of a dataset (development only); --size N picks the
  * backbone input size and --fit the resize mode (and so the pooled cache: `--size 299 --fit squash`
  * reuses the 299-px cache); --combo/--dim shape the whitening head; --opt k=v overrides one trainer
- * option. --reproject-only [--channels C] times only the re-projection (no dataset, all three paths on
- * the full 100k) and then a real head switch: HeadManager.adopt() over a SQLite library of --adopt N
- * photos (default 100k; 0 = skip).
+ * option; --no-reproject skips the re-projection timing (tuning). --reproject-only [--channels C] times
+ * only the re-projection (no dataset, all three paths on the full 100k) and then a real head switch:
+ * HeadManager.adopt() over a SQLite library of --adopt N photos (default 100k; 0 = skip). The figures
+ * are saved to --json FILE, else .bench/finetune-<dataset>.json.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,6 +46,7 @@ import { learnWhiteningHead } from '../src-main/engine/head/whitening';
 import { projectBatchFast, releaseFastSession } from '../src-main/engine/head/head-session';
 import type { FitMode } from '../src-main/engine/decode/decode-image';
 import { measureAdopt } from './lib/adopt-timing';
+import { saveBenchJson } from './lib/save-json';
 
 interface Args {
   dataset?: string;
@@ -59,6 +61,8 @@ interface Args {
   size?: number;
   fit?: FitMode;
   reprojectOnly: boolean;
+  /** development: skip the re-projection timing */
+  noReproject: boolean;
   channels: number;
   adoptPhotos: number;
   options: Partial<FinetuneOptions>;
@@ -71,6 +75,7 @@ function parseArgs(argv: string[]): Args {
     seed: 1,
     synthetic: false,
     reprojectOnly: false,
+    noReproject: false,
     channels: 768,
     adoptPhotos: 100_000,
     options: {},
@@ -93,6 +98,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--size') a.size = Number(v());
     else if (k === '--fit') a.fit = v() as FitMode;
     else if (k === '--reproject-only') a.reprojectOnly = true;
+    else if (k === '--no-reproject') a.noReproject = true;
     else if (k === '--channels') a.channels = Number(v());
     else if (k === '--adopt') a.adoptPhotos = Number(v());
     else if (k === '--opt') {
@@ -275,30 +281,24 @@ async function reprojectOnly(a: Args): Promise<void> {
         `${adopt.syncPhotos < a.adoptPhotos ? ` (timed on ${adopt.syncPhotos}, scaled)` : ''}; library built in ${(adopt.buildMs / 1000).toFixed(1)} s`,
     );
   }
-  if (a.json) {
-    fs.mkdirSync(path.dirname(path.resolve(a.json)), { recursive: true });
-    const sec = (ms: number) => ms / 1000;
-    fs.writeFileSync(
-      a.json,
-      JSON.stringify(
-        {
-          head: { combo: head.combo, dims: head.branches.map((b) => b.outDim), channels: a.channels },
-          reprojection100kSeconds: {
-            ort: sec(r.ort),
-            projectBatch: sec(r.projectBatch),
-            batched: sec(r.batched),
-          },
-          adopt: adopt && {
-            photos: a.adoptPhotos,
-            ortSeconds: sec(adopt.bulkMs),
-            projectBatchSeconds: sec(adopt.syncMs),
-          },
-        },
-        null,
-        2,
-      ),
-    );
-  }
+  const sec = (ms: number) => ms / 1000;
+  saveBenchJson(
+    'finetune-reproject',
+    {
+      head: { combo: head.combo, dims: head.branches.map((b) => b.outDim), channels: a.channels },
+      reprojection100kSeconds: {
+        ort: sec(r.ort),
+        projectBatch: sec(r.projectBatch),
+        batched: sec(r.batched),
+      },
+      adopt: adopt && {
+        photos: a.adoptPhotos,
+        ortSeconds: sec(adopt.bulkMs),
+        projectBatchSeconds: sec(adopt.syncMs),
+      },
+    },
+    a.json,
+  );
 }
 
 const fmt = (x: number) => x.toFixed(1);
@@ -328,6 +328,9 @@ async function main(): Promise<void> {
   });
   const trainPooled = split.labelled.map((i) => data.pooled[i]);
   const trainLabels = split.labelled.map((i) => data.labels[i]);
+  // the rest of the library, as the app passes it: every photo that is in no album
+  const labelledSet = new Set(split.labelled);
+  const library = data.pooled.filter((_, i) => !labelledSet.has(i));
   console.log(
     `dataset ${data.name}: ${data.pooled.length} photos, ${classIds.size} classes; ${split.albumClasses.size} albums × ${a.perAlbum} labelled photos; ` +
       `head ${initHead.combo} ${initHead.branches.map((b) => `${b.inDim}→${b.outDim}`).join(' + ')}`,
@@ -342,6 +345,7 @@ async function main(): Promise<void> {
     pooled: trainPooled,
     labels: trainLabels,
     initHead,
+    library,
     options: a.options,
   });
   const trainS = (performance.now() - t0) / 1000;
@@ -355,7 +359,9 @@ async function main(): Promise<void> {
     v.forEach((x, k) => (maxDiff = Math.max(maxDiff, Math.abs(x - mine.emb[i * mine.dim + k])))),
   );
   if (maxDiff > 1e-4) throw new Error(`projectBatch disagrees with the trained model by ${maxDiff}`);
-  const reprojMs = await reprojectionMs(res.head, channels, false);
+  const reprojMs = a.noReproject
+    ? { ort: NaN, projectBatch: NaN, projectBatchRows: 0, batched: NaN }
+    : await reprojectionMs(res.head, channels, false);
 
   console.log('');
   console.log('| measure | before | after | Δ |');
@@ -373,56 +379,58 @@ async function main(): Promise<void> {
   console.log(
     `training: ${trainS.toFixed(2)} s in a worker (${res.metrics.epochs.length} epochs, best ${res.metrics.bestEpoch}); ${res.reason}`,
   );
-  console.log(reprojectionLine(reprojMs, channels));
+  if (!a.noReproject) console.log(reprojectionLine(reprojMs, channels));
 
   let ablation: AblationRow[] | undefined;
-  if (a.ablation) ablation = await runAblation(a, data, cls, split, initHead, trainPooled, trainLabels);
+  if (a.ablation)
+    ablation = await runAblation(a, data, cls, split, initHead, trainPooled, trainLabels, library);
 
-  if (a.json) {
-    fs.mkdirSync(path.dirname(path.resolve(a.json)), { recursive: true });
-    fs.writeFileSync(
-      a.json,
-      JSON.stringify(
-        {
-          dataset: data.name,
-          perAlbum: a.perAlbum,
-          seed: a.seed,
-          albums: split.albumClasses.size,
-          head: { combo: initHead.combo, dims: initHead.branches.map((b) => b.outDim) },
-          albumsR1: { before: before.albums, after: after.albums },
-          othersR1: { before: before.others, after: after.others },
-          heldOut: res.metrics,
-          adopted: res.adopted,
-          reason: res.reason,
-          trainSeconds: trainS,
-          reprojection100kSeconds: {
-            ort: reprojMs.ort / 1000,
-            projectBatch: reprojMs.projectBatch / 1000,
-            batched: reprojMs.batched / 1000,
-          },
-          options: res.options,
-          ablation,
-        },
-        null,
-        2,
-      ),
-    );
-  }
+  saveBenchJson(
+    `finetune-${data.name}`,
+    {
+      dataset: data.name,
+      perAlbum: a.perAlbum,
+      seed: a.seed,
+      albums: split.albumClasses.size,
+      head: { combo: initHead.combo, dims: initHead.branches.map((b) => b.outDim) },
+      albumsR1: { before: before.albums, after: after.albums },
+      othersR1: { before: before.others, after: after.others },
+      heldOut: res.metrics,
+      adopted: res.adopted,
+      reason: res.reason,
+      trainSeconds: trainS,
+      reprojection100kSeconds: {
+        ort: reprojMs.ort / 1000,
+        projectBatch: reprojMs.projectBatch / 1000,
+        batched: reprojMs.batched / 1000,
+      },
+      options: res.options,
+      ablation,
+    },
+    a.json,
+  );
   console.log(
     `albums R@1 before=${fmt(before.albums)} after=${fmt(after.albums)} others R@1 before=${fmt(before.others)} after=${fmt(after.others)}`,
   );
 }
 
+// The paper's comparisons run from the unsupervised whitening head (albumInit off), so that they show
+// the losses and architectures themselves; the last rows take Likeness' own additions apart.
+const PAPER = { albumInit: false } as const;
 const VARIANTS: { name: string; options: Partial<FinetuneOptions> }[] = [
-  { name: 'CGD: ranking + classification (ε 0.1, τ 0.5), concat', options: {} },
-  { name: 'ranking loss only', options: { classification: false } },
-  { name: 'no label smoothing (τ 0.5)', options: { smoothing: 0 } },
-  { name: 'no temperature (ε 0.1)', options: { temperature: 1 } },
-  { name: 'neither smoothing nor temperature', options: { smoothing: 0, temperature: 1 } },
-  { name: 'architecture A (a loss per branch)', options: { arch: 'A' } },
-  { name: 'architecture B (concat raw, one FC + L2)', options: { arch: 'B' } },
-  { name: 'sum instead of concatenation', options: { combine: 'sum' } },
-  { name: '(ours) full W on raw inputs instead of M·W₀', options: { space: 'input' } },
+  { name: 'CGD: ranking + classification (ε 0.1, τ 0.5), concat', options: { ...PAPER } },
+  { name: 'ranking loss only', options: { ...PAPER, classification: false } },
+  { name: 'no label smoothing (τ 0.5)', options: { ...PAPER, smoothing: 0 } },
+  { name: 'no temperature (ε 0.1)', options: { ...PAPER, temperature: 1 } },
+  { name: 'neither smoothing nor temperature', options: { ...PAPER, smoothing: 0, temperature: 1 } },
+  { name: 'architecture A (a loss per branch)', options: { ...PAPER, arch: 'A' } },
+  { name: 'architecture B (concat raw, one FC + L2)', options: { ...PAPER, arch: 'B' } },
+  { name: 'sum instead of concatenation', options: { ...PAPER, combine: 'sum' } },
+  { name: 'full W on raw inputs instead of M·W₀', options: { ...PAPER, space: 'input' } },
+  { name: '**default**: album init + self-training, then CGD training', options: {} },
+  { name: 'album init + self-training only (no gradient training)', options: { maxEpochs: 0 } },
+  { name: 'album init without self-training, then CGD training', options: { pseudoK: 0 } },
+  { name: 'album init without the discriminant stretch (β 0)', options: { initEmphasis: 0 } },
 ];
 
 async function runAblation(
@@ -433,6 +441,7 @@ async function runAblation(
   initHead: HeadWeights,
   trainPooled: Pooled[],
   trainLabels: string[],
+  library: Pooled[],
 ): Promise<AblationRow[]> {
   const rows: AblationRow[] = [];
   const base = scores(modelFromHead(initHead), data.pooled, cls, split);
@@ -442,6 +451,7 @@ async function runAblation(
       pooled: trainPooled,
       labels: trainLabels,
       initHead,
+      library,
       options: { ...a.options, ...v.options },
     });
     const trainS = (performance.now() - t) / 1000;

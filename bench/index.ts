@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { saveBenchJson } from './lib/save-json';
 import type { PhotoEmbedder } from '../src-main/engine/embed/photo-embedder';
 import { Library } from '../src-main/engine/library';
 import { DEFAULT_INDEXER_OPTIONS } from '../src-main/engine/pipeline/indexer';
@@ -174,8 +175,7 @@ async function endToEndBench() {
 try {
   await rescanBench();
   if (!argv.includes('--scan-only')) await endToEndBench();
-  const jsonFile = opt('--json');
-  if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify(results, null, 2));
+  saveBenchJson('index', results, opt('--json'));
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -7,6 +7,7 @@
  * Pooled vectors are cached under .bench/ (keyed by the model's checksum); --fresh recomputes.
  */
 import fs from 'node:fs';
+import { saveBenchJson } from './lib/save-json';
 import path from 'node:path';
 import type { HeadWeights, Pooled } from '../src-main/engine/head/head-types';
 import { headOutDim } from '../src-main/engine/head/head-types';
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
       );
   }
   console.log(table([{ dataset: path.basename(ds.dir), images: ds.files.length, ...scores }]));
-  if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(result, null, 2) + '\n');
+  saveBenchJson(`quality-${path.basename(ds.dir)}`, result, jsonOut);
   console.log(headline(scores));
 }
 

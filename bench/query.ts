@@ -1,5 +1,6 @@
 /**
- * HNSW query benchmark over clustered synthetic vectors at the default embedding size (3 × 128 = 384):
+ * HNSW query benchmark over clustered synthetic vectors at the default embedding size (the default head's
+ * branches × their dimension: SG × 256 = 512):
  * build time, resident bytes per photo, p50/p99 latency of k = 50 queries, recall@10 against exact search.
  * Uses the engine's own index parameters (DEFAULT_ANN_OPTIONS) and search path.
  *
@@ -9,15 +10,17 @@
  */
 import fs from 'node:fs';
 import hnswlib from 'hnswlib-node';
+import { saveBenchJson } from './lib/save-json';
 import { DEFAULT_ANN_OPTIONS } from '../src-main/engine/index/ann-index';
 import { gaussian, makeRng } from '../src-main/engine/finetune/rng';
+import { DEFAULT_HEAD, parseCombo } from '../src-main/engine/head/whitening';
 
 const argv = process.argv.slice(2);
 const opt = (name: string) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const DIM = 384;
+const DIM = parseCombo(DEFAULT_HEAD.combo).length * DEFAULT_HEAD.dim;
 const K = 50;
 const QUERIES = 1000;
 const RECALL_QUERIES = 200;
@@ -70,22 +73,21 @@ function queriesNear(set: ReturnType<typeof clustered>, count: number, seed: num
 }
 
 function exactTop(data: Float32Array, n: number, q: Float32Array, k: number): number[] {
-  const scores = new Float32Array(n);
+  // one pass, keeping the k best in a small sorted list (a full sort or k passes crawl at 1M)
+  const best: { i: number; s: number }[] = [];
   for (let i = 0; i < n; i++) {
     let s = 0;
     const off = i * DIM;
     for (let d = 0; d < DIM; d++) s += data[off + d] * q[d];
-    scores[i] = s;
+    if (best.length === k && s <= best[k - 1].s) continue;
+    let j = best.length < k ? best.length : k - 1;
+    best[j] = { i, s };
+    while (j > 0 && best[j - 1].s < s) {
+      [best[j - 1], best[j]] = [best[j], best[j - 1]];
+      j--;
+    }
   }
-  const idx = Array.from({ length: n }, (_, i) => i);
-  // partial selection is enough for k = 10
-  const top: number[] = [];
-  for (let j = 0; j < k; j++) {
-    let best = -1;
-    for (const i of idx) if (!top.includes(i) && (best < 0 || scores[i] > scores[best])) best = i;
-    top.push(best);
-  }
-  return top;
+  return best.map((b) => b.i);
 }
 
 const pct = (xs: number[], p: number) =>
@@ -150,7 +152,7 @@ for (const n of sizes) {
     recallAt10: Number((hit / (RECALL_QUERIES * 10)).toFixed(4)),
   };
   rows.push(row);
-  process.stderr.write(`  done ${n}\n`);
+  process.stderr.write(`  done ${n}: ${JSON.stringify(row)}\n`);
 }
 
 console.log(
@@ -168,5 +170,4 @@ if (at100k) {
     `targets at 100k: p99 ≤ 10 ms ${at100k.p99ms <= 10 ? 'MET' : 'MISSED'}, recall@10 ≥ 0.98 ${at100k.recallAt10 >= 0.98 ? 'MET' : 'MISSED'}`,
   );
 }
-const jsonFile = opt('--json');
-if (jsonFile) fs.writeFileSync(jsonFile, JSON.stringify({ dim: DIM, k: K, params, rows }, null, 2));
+saveBenchJson('query', { dim: DIM, k: K, params, rows }, opt('--json'));

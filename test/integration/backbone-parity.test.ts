@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../../src-main/engine/decode/decode-image';
 import { Backbone } from '../../src-main/engine/embed/backbone';
+import { BackboneThread } from '../../src-main/engine/embed/backbone-thread';
 import { ensureModel } from '../../src-main/engine/model/model-store';
 import { BACKBONES, DEFAULT_BACKBONE } from '../../src-main/engine/model/model-spec';
 import { loadReference, referencePooled } from '../helpers/keras-reference';
@@ -60,3 +61,26 @@ test(
     }
   },
 );
+
+test('the backbone in its worker thread returns what the in-thread backbone does, and survives close', async () => {
+  const { manifest, modelPath } = ensureModel(DEFAULT_BACKBONE);
+  const size = 96; // the graph takes any size; small keeps the test fast
+  const images = [0, 1, 2].map((k) =>
+    Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * (k + 3)) % 251),
+  );
+  const direct = new Backbone(manifest, modelPath, undefined, ['cpu']);
+  const thread = new BackboneThread(manifest, modelPath, undefined, ['cpu']);
+  try {
+    assert.equal(await thread.warm(), 'cpu');
+    const [a, b] = await Promise.all([direct.run(images, size), thread.run(images, size)]);
+    assert.equal(b.length, 3);
+    for (let i = 0; i < 3; i++) for (const k of ['S', 'M', 'G'] as const) assert.deepEqual(b[i][k], a[i][k]);
+    await assert.rejects(thread.run([new Uint8Array(5)], size), /has 5 bytes, expected/);
+    await thread.close();
+    // a closed thread starts a fresh worker on the next call
+    const again = await thread.run(images.slice(0, 1), size);
+    assert.deepEqual(again[0].G, a[0].G);
+  } finally {
+    await Promise.all([direct.close(), thread.close()]);
+  }
+});

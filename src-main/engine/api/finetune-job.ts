@@ -13,6 +13,8 @@ import { ApiError, type EventPayloads } from './contract';
 /** The trainer's own minimum: two albums with four photos each (it holds some out to judge the result). */
 const MIN_ALBUMS = 2;
 const MIN_PHOTOS = 4;
+/** photos of the rest of the library passed to the trainer (its library mean and self-training pool) */
+const LIBRARY_SAMPLE = 5000;
 
 export interface FineTuneEvents {
   progress(p: EventPayloads['finetune.progress']): void;
@@ -67,10 +69,11 @@ export class FineTuneJob {
           `(${usable} album${usable === 1 ? ' has' : 's have'} enough)`,
       );
 
+    const library = librarySample(lib, seen, LIBRARY_SAMPLE);
     const initHead = lib.heads.active.weights;
     const epochs = this.options.maxEpochs ?? FINETUNE_DEFAULTS.maxEpochs;
     const handle = startTrainingWorker(
-      { pooled, labels, initHead, options: this.options },
+      { pooled, labels, initHead, library, options: this.options },
       {
         onEpoch: (e) => this.on.progress({ epoch: e.epoch, epochs, loss: e.loss, heldOutR1: e.heldOutR1 }),
       },
@@ -124,4 +127,17 @@ export class FineTuneJob {
     r.handle.cancel();
     await r.finished;
   }
+}
+
+/** An even sample (by id) of the indexed photos outside the chosen albums, at most `max`. */
+function librarySample(lib: Library, exclude: Set<number>, max: number): Pooled[] {
+  const modelId = lib.embedder.modelId;
+  const ids = lib.store.pooledIds(modelId).filter((id) => !exclude.has(id));
+  const stride = Math.max(1, ids.length / max);
+  const out: Pooled[] = [];
+  for (let i = 0; i < ids.length && out.length < max; i += stride) {
+    const p = lib.store.getPooled(ids[Math.floor(i)]);
+    if (p) out.push(p.pooled);
+  }
+  return out;
 }

@@ -11,6 +11,17 @@ import {
   type ProviderName,
 } from '../runtime/execution-provider';
 
+/** Copies same-size photos (size × size × 3 uint8 each) back to back into one batch buffer. */
+export function packBatch(images: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  const per = size * size * 3;
+  const batch = new Uint8Array(per * images.length);
+  images.forEach((img, i) => {
+    if (img.length !== per) throw new Error(`Backbone input ${i} has ${img.length} bytes, expected ${per}`);
+    batch.set(img, i * per);
+  });
+  return batch;
+}
+
 export class Backbone {
   private choice: Promise<ProviderChoice> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -49,12 +60,7 @@ export class Backbone {
 
   private async runNow(images: Uint8Array[], size: number): Promise<Pooled[]> {
     if (images.length === 0) return [];
-    const per = size * size * 3;
-    const batch = new Uint8Array(per * images.length);
-    images.forEach((img, i) => {
-      if (img.length !== per) throw new Error(`Backbone input ${i} has ${img.length} bytes, expected ${per}`);
-      batch.set(img, i * per);
-    });
+    const batch = packBatch(images, size);
     const { session } = await this.session();
     const { outputs } = this.manifest;
     const result = await session.run({

@@ -4,7 +4,7 @@
 import { decodeImage } from '../decode/decode-image';
 import { ensureModel, defaultModelsDir } from '../model/model-store';
 import { DEFAULT_BACKBONE } from '../model/model-spec';
-import { Backbone } from './backbone';
+import { BackboneThread } from './backbone-thread';
 import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from './photo-embedder';
 
 export const THUMBNAIL_SIZE = 320;
@@ -22,7 +22,8 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
     opts.modelsDir ?? defaultModelsDir(),
     log,
   );
-  const backbone = new Backbone(manifest, modelPath, log);
+  // inference runs in a worker thread: ORT's run() blocks the thread that calls it
+  const backbone = new BackboneThread(manifest, modelPath, log);
   const provider = await backbone.warm();
   const input = { size: manifest.input.size, fit: manifest.input.fit };
   return {

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EpochReport, TrainInput, TrainResult } from './trainer';
 import type { WorkerReply, WorkerRequest } from './worker-protocol';
+import { spawnModuleWorker } from '../runtime/module-worker';
 
 export interface WorkerRunOptions {
   onEpoch?: (e: EpochReport) => void;
@@ -35,16 +36,7 @@ function abortError(): Error {
 
 function spawn(data: WorkerRequest, workerUrl?: URL): Worker {
   if (workerUrl) return new Worker(workerUrl, { workerData: data });
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // Running from source under tsx: Node 20 does not apply `--import tsx` hooks to a worker's entry,
-    // so the worker registers tsx itself, then imports the TypeScript entry.
-    const api = import.meta.resolve('tsx/esm/api');
-    const entry = new URL('./worker.ts', here).href;
-    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(boot, { eval: true, workerData: data });
-  }
-  return new Worker(new URL('./worker.js', here), { workerData: data });
+  return spawnModuleWorker(import.meta.url, './worker', data);
 }
 
 export function startTrainingWorker(input: TrainInput, opts: WorkerRunOptions = {}): TrainingHandle {

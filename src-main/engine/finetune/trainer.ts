@@ -7,6 +7,7 @@
  */
 import type { HeadWeights, Pooled } from '../head/head-types';
 import { Adam, type AdamParam } from './adam';
+import { ALBUM_INIT_DEFAULTS, albumInit } from './album-init';
 import {
   type Architecture,
   type Combine,
@@ -71,6 +72,17 @@ export interface FinetuneOptions {
   refit: boolean;
   /** an "epoch" (one evaluation) is a pass over the training photos, but at least this many steps */
   minStepsPerEpoch: number;
+  /**
+   * start from the closed-form album whitening (album-init.ts: within-album whitening, album-discriminant
+   * emphasis, self-training on the library) instead of the current head; CGD and A only
+   */
+  albumInit: boolean;
+  /** album-init.ts AlbumInitOptions: α, p, β, k, t */
+  initShrinkage: number;
+  initPower: number;
+  initEmphasis: number;
+  pseudoK: number;
+  pseudoThreshold: number;
 }
 
 export const FINETUNE_DEFAULTS: FinetuneOptions = {
@@ -90,12 +102,18 @@ export const FINETUNE_DEFAULTS: FinetuneOptions = {
   adapter: 'full',
   rank: 16,
   learnMean: false,
-  decay: 0,
+  decay: 1,
   heldOutFraction: 0.25,
   significance: 0.01,
   seed: 1,
   minStepsPerEpoch: 10,
-  refit: false,
+  refit: true,
+  albumInit: true,
+  initShrinkage: ALBUM_INIT_DEFAULTS.shrinkage,
+  initPower: ALBUM_INIT_DEFAULTS.power,
+  initEmphasis: ALBUM_INIT_DEFAULTS.emphasis,
+  pseudoK: ALBUM_INIT_DEFAULTS.pseudoK,
+  pseudoThreshold: ALBUM_INIT_DEFAULTS.pseudoThreshold,
 };
 
 export interface EpochReport {
@@ -113,6 +131,11 @@ export interface TrainInput {
   /** album of each photo */
   labels: readonly (string | number)[];
   initHead: HeadWeights;
+  /**
+   * unlabelled photos from the rest of the library (a sample, album photos excluded): the album
+   * initialisation's library mean and self-training pool
+   */
+  library?: readonly Pooled[];
   options?: Partial<FinetuneOptions>;
 }
 
@@ -393,8 +416,13 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
 
   const base = modelFromHead(initHead, o.arch, o.combine);
   const baseInputs = prepareInputs(base, keptPooled);
-  const start = o.space === 'output' ? outputSpaceModel(base) : base;
-  const inputs = o.space === 'output' ? projectInputs(base, baseInputs, n) : baseInputs;
+  const outputs = projectInputs(base, baseInputs, n);
+  const inputs = o.space === 'output' ? outputs : baseInputs;
+  const blank = o.space === 'output' ? outputSpaceModel(base) : base;
+  // The album initialisation sees the training photos only, so that the held-out ones judge it too.
+  const albumStart =
+    o.albumInit && o.arch !== 'B' ? albumStarter(base, outputs, split, input.library, o) : null;
+  const start = albumStart ? albumStart(split.train) : blank;
   const model = cloneModel(start);
   const best = cloneModel(start);
   const ctx: FitContext = { o, K, inputs, cls: split.cls, signal };
@@ -403,7 +431,8 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   const evalHeldOut = () => evaluate(net.embedAll(inputs, n), net.outDim, split, allRows);
 
   const epochs: EpochReport[] = [];
-  let bestEval = before;
+  // epoch 0 is the starting point: the current head, or the album initialisation
+  let bestEval = albumStart ? evalHeldOut() : before;
   let bestEpoch = 0;
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
     const loss = await fitter.epoch(epoch);
@@ -421,9 +450,9 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     await tick();
     checkAbort(signal);
   }
-  if (o.refit && bestEpoch > 0) {
+  if (o.refit && (bestEpoch > 0 || albumStart)) {
     // the held-out photos chose the epoch count; now every album photo trains, on the same schedule
-    const again = cloneModel(start);
+    const again = cloneModel(albumStart ? albumStart(allRows) : start);
     const refitter = new Fitter(ctx, again, allRows, makeRng(o.seed));
     for (let epoch = 1; epoch <= bestEpoch; epoch++) {
       await refitter.epoch(epoch);
@@ -445,7 +474,7 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   const r1Text = `held-out Recall@1 ${pct(before.r1)} → ${pct(bestEval.r1)}`;
   let adopted = false;
   let reason: string;
-  if (bestEpoch === 0) {
+  if (bestEval === before) {
     reason = `Not adopted: no epoch improved on the current head (held-out Recall@1 ${pct(before.r1)}, mAP ${pct(before.mAP)} on ${split.heldOut.length} held-out photos).`;
   } else if (bestEval.r1 <= before.r1) {
     reason = `Not adopted: ${r1Text} did not improve.`;
@@ -455,7 +484,7 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     reason = `Not adopted: architecture B is an ablation that the stored head format cannot serve (${r1Text}).`;
   } else {
     adopted = true;
-    reason = `Adopted: ${r1Text}, mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)} (ranking better for ${wins} held-out photos, worse for ${losses}, p = ${p.toFixed(3)}; best epoch ${bestEpoch}).`;
+    reason = `Adopted: ${r1Text}, mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)} (ranking better for ${wins} held-out photos, worse for ${losses}, p = ${p.toFixed(3)}; best epoch ${bestEpoch}${albumStart ? ` of training from the album initialisation, ${albumStart.pseudoLabelled} library photos self-labelled` : ''}).`;
   }
   checkAbort(signal);
   const trained = o.space === 'output' ? composeOutputSpace(base, best) : best;
@@ -477,6 +506,50 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     options: o,
     trainMs: performance.now() - t0,
   };
+}
+
+type AlbumStarter = ((rows: ArrayLike<number>) => HeadModel) & { pseudoLabelled: number };
+
+/**
+ * The training model's starting point from album-init.ts, fitted on the given album rows: its per-branch
+ * matrices M become the square output-space weights, or are composed into W for input-space training.
+ */
+function albumStarter(
+  base: HeadModel,
+  outputs: Float32Array[],
+  split: Split,
+  library: readonly Pooled[] | undefined,
+  o: FinetuneOptions,
+): AlbumStarter {
+  const dims = base.branches.map((b) => b.outDim);
+  const pool = library?.length
+    ? projectInputs(base, prepareInputs(base, library), library.length)
+    : undefined;
+  const starter = (rows: ArrayLike<number>): HeadModel => {
+    const { M, pseudo } = albumInit(
+      { y: outputs, dims, cls: split.cls, labelled: rows, library: pool },
+      {
+        shrinkage: o.initShrinkage,
+        power: o.initPower,
+        emphasis: o.initEmphasis,
+        pseudoK: o.pseudoK,
+        pseudoThreshold: o.pseudoThreshold,
+      },
+    );
+    starter.pseudoLabelled = pseudo.length;
+    const square: HeadModel = {
+      ...outputSpaceModel(base),
+      branches: base.branches.map((b, i) => ({
+        inDim: b.outDim,
+        outDim: b.outDim,
+        mean: new Float32Array(b.outDim),
+        weight: Float32Array.from(M[i]),
+      })),
+    };
+    return o.space === 'output' ? square : composeOutputSpace(base, square);
+  };
+  starter.pseudoLabelled = 0;
+  return starter;
 }
 
 /**

@@ -329,6 +329,18 @@ export class Store {
     );
   }
 
+  /** Ids of the indexed photos that have pooled vectors of a model, in id order. */
+  pooledIds(modelId: string): number[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT p.photo_id AS id FROM pooled p JOIN photos ph ON ph.id = p.photo_id
+           WHERE p.model_id = ? AND ph.status = 'indexed' ORDER BY p.photo_id`,
+        )
+        .all(modelId) as { id: number }[]
+    ).map((r) => r.id);
+  }
+
   /** Pooled vectors of indexed photos of a model, in id order, a chunk at a time. */
   pooledChunk(modelId: string, afterId: number, limit: number): { ids: number[]; pooled: Pooled[] } {
     const rows = this.db

@@ -1,0 +1,23 @@
+/** Messages between BackboneThread (backbone-thread.ts) and its worker (backbone.worker.ts). */
+import type { Pooled } from '../head/head-types';
+import type { ModelManifest } from '../model/model-store';
+import type { ProviderName } from '../runtime/execution-provider';
+
+export interface BackboneWorkerData {
+  manifest: ModelManifest;
+  modelPath: string;
+  providers?: ProviderName[];
+}
+
+export type BackboneRequest =
+  | { type: 'warm'; id: number }
+  /** `count` photos of size × size × 3 uint8, back to back in `batch` (transferred) */
+  | { type: 'run'; id: number; batch: Uint8Array; count: number; size: number }
+  | { type: 'close'; id: number };
+
+export type BackboneReply =
+  | { type: 'warm'; id: number; provider: ProviderName }
+  | { type: 'run'; id: number; pooled: Pooled[] }
+  | { type: 'closed'; id: number }
+  | { type: 'error'; id: number; message: string }
+  | { type: 'log'; message: string };

@@ -1,0 +1,277 @@
+/**
+ * Closed-form starting point for fine-tuning, in the output space of the current whitening head (where
+ * the library's own covariance is already ≈ I). Gradient training from the identity moves little with
+ * ten photos per album; a supervised whitening fitted to the albums first (in the spirit of
+ * Radenović et al.'s learned whitening, "Lw") does most of the work in one step:
+ *
+ *  1. per branch, z = y/‖y‖; the within-album scatter S_w (trace-normalised, shrunk towards I by α)
+ *     is partially whitened: M₁ = S_w^(−p). Directions along which photos of one album vary (lighting,
+ *     pose, background) lose weight — for every photo, not only the albums' (this alone helps
+ *     never-labelled photos too);
+ *  2. the album means m_c, taken in M₁-space against the *library* mean g (albums must stand out from
+ *     the rest of the library, not only from each other): S_b = Σ_c (m_c − g)(m_c − g)ᵀ, and its top
+ *     directions are stretched: E = I + β Σ_k √(λ_k/λ̄) v_k v_kᵀ; M = E M₁;
+ *  3. self-training on the library: a library photo whose k nearest album photos (under M) all belong to
+ *     one album, the k-th above similarity t, joins that album, and 1–2 are computed again with them.
+ *
+ * Returns one D×D matrix per branch, to be composed with the head's W (W' = M W).
+ */
+import { symmetricEigen } from '../head/symmetric-eigen';
+
+export interface AlbumInitOptions {
+  /** shrinkage α of the within-album scatter towards I */
+  shrinkage: number;
+  /** exponent p of the partial whitening S_w^(−p) (0.5 = full whitening) */
+  power: number;
+  /** stretch β of the album-discriminant directions (0 = none) */
+  emphasis: number;
+  /** a library photo needs its k nearest album photos to agree ... (0 = no self-training) */
+  pseudoK: number;
+  /** ... with the k-th similarity above this */
+  pseudoThreshold: number;
+}
+
+export const ALBUM_INIT_DEFAULTS: AlbumInitOptions = {
+  shrinkage: 0.1,
+  power: 0.25,
+  emphasis: 1,
+  pseudoK: 5,
+  pseudoThreshold: 0.3,
+};
+
+export interface AlbumInitInput {
+  /** per branch: row-major n × D outputs of the current head, before normalisation */
+  y: Float32Array[];
+  dims: number[];
+  /** album of each row */
+  cls: Int32Array;
+  /** rows whose album is known and may be used */
+  labelled: ArrayLike<number>;
+  /** per branch: row-major outputs of unlabelled library photos (the self-training pool), m × D */
+  library?: Float32Array[];
+}
+
+export interface AlbumInit {
+  /** per branch, row-major D × D */
+  M: Float64Array[];
+  /** library photos that joined an album in step 3 (index into the library pool) */
+  pseudo: { index: number; album: number }[];
+}
+
+function normalizedRows(y: Float32Array, d: number): Float64Array {
+  const out = new Float64Array(y.length);
+  for (let o = 0; o < y.length; o += d) {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += y[o + i] * y[o + i];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let i = 0; i < d; i++) out[o + i] = y[o + i] * inv;
+  }
+  return out;
+}
+
+/** Σ_k f(λ_k) v_k v_kᵀ over the first `count` eigenpairs (rows of `vectors`). */
+function spectral(
+  values: Float64Array,
+  vectors: Float64Array,
+  d: number,
+  count: number,
+  f: (lambda: number) => number,
+): Float64Array {
+  const out = new Float64Array(d * d);
+  for (let k = 0; k < count; k++) {
+    const s = f(values[k]);
+    if (s === 0) continue;
+    const v = vectors.subarray(k * d, k * d + d);
+    for (let i = 0; i < d; i++) {
+      const vi = v[i] * s;
+      for (let j = 0; j < d; j++) out[i * d + j] += vi * v[j];
+    }
+  }
+  return out;
+}
+
+function matmul(a: Float64Array, b: Float64Array, d: number): Float64Array {
+  const c = new Float64Array(d * d);
+  for (let i = 0; i < d; i++)
+    for (let k = 0; k < d; k++) {
+      const x = a[i * d + k];
+      if (x === 0) continue;
+      for (let j = 0; j < d; j++) c[i * d + j] += x * b[k * d + j];
+    }
+  return c;
+}
+
+/** M z for each row of z (n × d), into out. */
+function applyRows(m: Float64Array, z: Float64Array, d: number): Float64Array {
+  const out = new Float64Array(z.length);
+  for (let o = 0; o < z.length; o += d)
+    for (let i = 0; i < d; i++) {
+      let s = 0;
+      const row = i * d;
+      for (let j = 0; j < d; j++) s += m[row + j] * z[o + j];
+      out[o + i] = s;
+    }
+  return out;
+}
+
+/** Steps 1–2 for one branch, from unit rows z (n × d) with album labels (−1 = none) on `rows`. */
+function branchMatrix(
+  z: Float64Array,
+  d: number,
+  rows: number[],
+  cls: ArrayLike<number>,
+  libraryMean: Float64Array,
+  o: AlbumInitOptions,
+): Float64Array {
+  const groups = new Map<number, number[]>();
+  for (const r of rows) {
+    const g = groups.get(cls[r]);
+    if (g) g.push(r);
+    else groups.set(cls[r], [r]);
+  }
+  const sw = new Float64Array(d * d);
+  const means: Float64Array[] = [];
+  const diff = new Float64Array(d);
+  for (const g of groups.values()) {
+    const m = new Float64Array(d);
+    for (const r of g) for (let i = 0; i < d; i++) m[i] += z[r * d + i] / g.length;
+    means.push(m);
+    for (const r of g) {
+      for (let i = 0; i < d; i++) diff[i] = z[r * d + i] - m[i];
+      for (let i = 0; i < d; i++) {
+        const di = diff[i];
+        for (let j = 0; j < d; j++) sw[i * d + j] += di * diff[j];
+      }
+    }
+  }
+  let trace = 0;
+  for (let i = 0; i < d; i++) trace += sw[i * d + i];
+  const scale = trace > 0 ? (1 - o.shrinkage) / (trace / d) : 0;
+  for (let i = 0; i < d * d; i++) sw[i] *= scale;
+  for (let i = 0; i < d; i++) sw[i * d + i] += o.shrinkage;
+  const w = symmetricEigen(sw, d);
+  const m1 = spectral(w.values, w.vectors, d, d, (l) => Math.pow(Math.max(l, 1e-9), -o.power));
+  if (o.emphasis === 0 || means.length < 2) return m1;
+
+  // between-album scatter in M₁-space, around the library mean
+  const g = applyRows(m1, libraryMean, d);
+  const sb = new Float64Array(d * d);
+  for (const mc of means) {
+    const t = applyRows(m1, mc, d);
+    for (let i = 0; i < d; i++) diff[i] = t[i] - g[i];
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) sb[i * d + j] += diff[i] * diff[j];
+  }
+  const b = symmetricEigen(sb, d);
+  const count = Math.min(means.length, d);
+  let top = 0;
+  for (let k = 0; k < count; k++) top += Math.max(b.values[k], 0);
+  const mean = top / count || 1;
+  const e = spectral(b.values, b.vectors, d, count, (l) => o.emphasis * Math.sqrt(Math.max(l, 0) / mean));
+  for (let i = 0; i < d; i++) e[i * d + i] += 1;
+  return matmul(e, m1, d);
+}
+
+/** Concatenated, normalised embeddings under per-branch matrices (for the self-training step). */
+function embedAll(z: Float64Array[], dims: number[], M: Float64Array[]): Float32Array {
+  const n = z[0].length / dims[0];
+  const total = dims.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(n * total);
+  let off = 0;
+  z.forEach((zb, b) => {
+    const d = dims[b];
+    const t = applyRows(M[b], zb, d);
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += t[r * d + i] ** 2;
+      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+      for (let i = 0; i < d; i++) out[r * total + off + i] = t[r * d + i] * inv;
+    }
+    off += d;
+  });
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let i = 0; i < total; i++) s += out[r * total + i] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let i = 0; i < total; i++) out[r * total + i] *= inv;
+  }
+  return out;
+}
+
+/**
+ * Library rows (offset by `first` in the joint row numbering) whose `k` nearest labelled rows share an
+ * album, the k-th similarity above `threshold`: returns [row, album] pairs.
+ */
+function pseudoLabels(
+  emb: Float32Array,
+  dim: number,
+  labelled: number[],
+  cls: ArrayLike<number>,
+  first: number,
+  n: number,
+  k: number,
+  threshold: number,
+): [number, number][] {
+  const out: [number, number][] = [];
+  const topS = new Float64Array(k);
+  const topC = new Int32Array(k);
+  for (let r = first; r < n; r++) {
+    topS.fill(-Infinity);
+    const ro = r * dim;
+    for (const l of labelled) {
+      const lo = l * dim;
+      let s = 0;
+      for (let i = 0; i < dim; i++) s += emb[ro + i] * emb[lo + i];
+      if (s <= topS[k - 1]) continue;
+      let j = k - 1;
+      while (j > 0 && topS[j - 1] < s) {
+        topS[j] = topS[j - 1];
+        topC[j] = topC[j - 1];
+        j--;
+      }
+      topS[j] = s;
+      topC[j] = cls[l];
+    }
+    if (topS[k - 1] <= threshold) continue;
+    let agree = true;
+    for (let j = 1; j < k && agree; j++) agree = topC[j] === topC[0];
+    if (agree) out.push([r, topC[0]]);
+  }
+  return out;
+}
+
+export function albumInit(input: AlbumInitInput, options: Partial<AlbumInitOptions> = {}): AlbumInit {
+  const o = { ...ALBUM_INIT_DEFAULTS, ...options };
+  const { dims } = input;
+  const n = input.cls.length;
+  const m = input.library ? input.library[0].length / dims[0] : 0;
+  // one row numbering: album photos first, then the library pool
+  const z = dims.map((d, b) => {
+    const rows = new Float64Array((n + m) * d);
+    rows.set(normalizedRows(input.y[b], d));
+    if (m) rows.set(normalizedRows(input.library![b], d), n * d);
+    return rows;
+  });
+  const cls = new Int32Array(n + m).fill(-1);
+  cls.set(input.cls);
+  const labelled = Array.from(input.labelled);
+  // the library mean: of the pool, else 0 (the current head is centred on the library's mean)
+  const libMeans = dims.map((d, b) => {
+    const g = new Float64Array(d);
+    for (let r = n; r < n + m; r++) for (let i = 0; i < d; i++) g[i] += z[b][r * d + i] / m;
+    return g;
+  });
+  const fit = (rows: number[]) => dims.map((d, b) => branchMatrix(z[b], d, rows, cls, libMeans[b], o));
+  let M = fit(labelled);
+  let pseudo: AlbumInit['pseudo'] = [];
+  if (m && o.pseudoK > 0) {
+    const total = dims.reduce((a, b) => a + b, 0);
+    const emb = embedAll(z, dims, M);
+    const found = pseudoLabels(emb, total, labelled, cls, n, n + m, o.pseudoK, o.pseudoThreshold);
+    if (found.length) {
+      for (const [r, c] of found) cls[r] = c;
+      pseudo = found.map(([r, album]) => ({ index: r - n, album }));
+      M = fit([...labelled, ...found.map(([r]) => r)]);
+    }
+  }
+  return { M, pseudo };
+}
