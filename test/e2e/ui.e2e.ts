@@ -324,10 +324,29 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     }
   });
 
-  test('the fine-tune tab lists head versions', async () => {
+  test('fine-tune on two albums: live chart, verdict with before/after, head versions', async () => {
+    // a second album of 4 photos beside "Golden hour" (4 photos): the trainer's minimum
+    await albums.create('Second');
+    await app.nav('library');
+    await gallery.waitForPhotos();
+    await gallery.select([10, 11, 12, 13]);
+    assert.match(await gallery.selectionCount(), /^4 photos selected/);
+    await albums.addSelectionTo('Second');
+    await app.toast('info', /added to “Second”/);
+    await app.dismissToasts();
+
     await app.nav('finetune');
     await page.getByTestId('heads').locator('tbody tr').first().waitFor();
     assert.match(await page.getByTestId('heads').innerText(), /v1/);
+    assert.match(await page.getByTestId('finetune-albums').innerText(), /Golden hour[\s\S]*Second/);
+    const startButton = page.getByTestId('start-finetune');
+    assert.match(await startButton.innerText(), /Train on 2 albums/);
+    await startButton.click();
+    await page.getByTestId('finetune-outcome').waitFor({ timeout: 120_000 });
+    const points = Number(await page.getByTestId('r1-line').getAttribute('data-points'));
+    assert.ok(points >= 1, `the chart plotted ${points} epochs`);
+    assert.equal(Number(await page.getByTestId('loss-line').getAttribute('data-points')), points);
+    assert.match(await page.getByTestId('finetune-before-after').innerText(), /Held-out Recall@1 .*% → .*%/);
     await app.screenshot('14-finetune');
   });
 

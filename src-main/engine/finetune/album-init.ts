@@ -90,17 +90,6 @@ function spectral(
   return out;
 }
 
-function matmul(a: Float64Array, b: Float64Array, d: number): Float64Array {
-  const c = new Float64Array(d * d);
-  for (let i = 0; i < d; i++)
-    for (let k = 0; k < d; k++) {
-      const x = a[i * d + k];
-      if (x === 0) continue;
-      for (let j = 0; j < d; j++) c[i * d + j] += x * b[k * d + j];
-    }
-  return c;
-}
-
 /** M z for each row of z (n × d), into out. */
 function applyRows(m: Float64Array, z: Float64Array, d: number): Float64Array {
   const out = new Float64Array(z.length);
@@ -153,22 +142,53 @@ function branchMatrix(
   const m1 = spectral(w.values, w.vectors, d, d, (l) => Math.pow(Math.max(l, 1e-9), -o.power));
   if (o.emphasis === 0 || means.length < 2) return m1;
 
-  // between-album scatter in M₁-space, around the library mean
+  // Between-album scatter in M₁-space, around the library mean: S_b = A Aᵀ with A = [m_c − g] (d × K),
+  // of rank ≤ K. Its eigenvectors come from the small K × K Gram matrix AᵀA (v = A u / √λ), so a
+  // 768-d head (small libraries) does not pay for a second d × d eigen-decomposition.
   const g = applyRows(m1, libraryMean, d);
-  const sb = new Float64Array(d * d);
-  for (const mc of means) {
+  const K = means.length;
+  const cols = means.map((mc) => {
     const t = applyRows(m1, mc, d);
-    for (let i = 0; i < d; i++) diff[i] = t[i] - g[i];
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) sb[i * d + j] += diff[i] * diff[j];
-  }
-  const b = symmetricEigen(sb, d);
-  const count = Math.min(means.length, d);
+    for (let i = 0; i < d; i++) t[i] -= g[i];
+    return t;
+  });
+  const gram = new Float64Array(K * K);
+  for (let a = 0; a < K; a++)
+    for (let b = a; b < K; b++) {
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += cols[a][i] * cols[b][i];
+      gram[a * K + b] = dot;
+      gram[b * K + a] = dot;
+    }
+  const small = symmetricEigen(gram, K);
+  const count = Math.min(K, d);
   let top = 0;
-  for (let k = 0; k < count; k++) top += Math.max(b.values[k], 0);
+  for (let k = 0; k < count; k++) top += Math.max(small.values[k], 0);
   const mean = top / count || 1;
-  const e = spectral(b.values, b.vectors, d, count, (l) => o.emphasis * Math.sqrt(Math.max(l, 0) / mean));
-  for (let i = 0; i < d; i++) e[i * d + i] += 1;
-  return matmul(e, m1, d);
+  // M = (I + β Σ_k s_k v_k v_kᵀ) M₁ = M₁ + β Σ_k s_k v_k (v_kᵀ M₁): O(d²K), no d × d product
+  const m = Float64Array.from(m1);
+  const v = new Float64Array(d);
+  const vm = new Float64Array(d);
+  for (let k = 0; k < count; k++) {
+    const lambda = small.values[k];
+    if (!(lambda > 1e-12 * (top || 1))) continue;
+    v.fill(0);
+    for (let a = 0; a < K; a++) {
+      const u = small.vectors[k * K + a] / Math.sqrt(lambda);
+      if (u !== 0) for (let i = 0; i < d; i++) v[i] += cols[a][i] * u;
+    }
+    const s = o.emphasis * Math.sqrt(lambda / mean);
+    vm.fill(0);
+    for (let i = 0; i < d; i++) {
+      const vi = v[i];
+      if (vi !== 0) for (let j = 0; j < d; j++) vm[j] += vi * m1[i * d + j];
+    }
+    for (let i = 0; i < d; i++) {
+      const f = s * v[i];
+      if (f !== 0) for (let j = 0; j < d; j++) m[i * d + j] += f * vm[j];
+    }
+  }
+  return m;
 }
 
 /** Concatenated, normalised embeddings under per-branch matrices (for the self-training step). */
