@@ -293,8 +293,9 @@ describe('Likeness in a browser', { concurrency: false }, () => {
         .jpeg({ quality: 80 })
         .toFile(path.join(dir, 'planted-copy.jpg'));
       await app.nav('folders');
+      const before = await folders.photoCount();
       await folders.addFolder(dir);
-      await folders.waitForIndexing(INDEXING_TIMEOUT);
+      await folders.waitForIndexing(INDEXING_TIMEOUT, before + 1);
       planted = [source, 'planted-copy.jpg'];
     } else planted = ['', ' (copy).jpg'];
     await app.nav('duplicates');

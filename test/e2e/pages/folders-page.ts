@@ -19,16 +19,30 @@ export class FoldersPage {
   }
 
   /** Waits until indexing has started and finished, as the UI shows it. */
-  async waitForIndexing(timeout: number): Promise<void> {
+  /**
+   * Waits until indexing has finished. With `minPhotos`, also until the library holds that many photos:
+   * right after adding a folder the status bar can still say "All photos indexed" from before its scan.
+   */
+  async waitForIndexing(timeout: number, minPhotos = 0): Promise<void> {
     await this.page.waitForFunction(
-      () =>
-        !document.querySelector('[data-testid=indexing-progress]') &&
-        /All photos indexed|could not be read/.test(
-          document.querySelector('[data-testid=status-bar]')?.textContent ?? '',
-        ),
-      undefined,
+      (minPhotos) => {
+        const status = document.querySelector('[data-testid=status-bar]')?.textContent ?? '';
+        const photos = Number(/([\d,]+) photos?/.exec(status)?.[1]?.replace(/,/g, '') ?? 0);
+        return (
+          !document.querySelector('[data-testid=indexing-progress]') &&
+          /All photos indexed|could not be read/.test(status) &&
+          photos >= minPhotos
+        );
+      },
+      minPhotos,
       { timeout, polling: 250 },
     );
+  }
+
+  /** The photo count shown in the status bar. */
+  async photoCount(): Promise<number> {
+    const status = await this.page.getByTestId('status-bar').innerText();
+    return Number(/([\d,]+) photos?/.exec(status)?.[1]?.replace(/,/g, '') ?? 0);
   }
 
   async failures(): Promise<string[]> {
