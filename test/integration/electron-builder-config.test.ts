@@ -29,7 +29,13 @@ const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/c
   getConfig(projectDir: string, configPath: string | null, fromOptions: null): Promise<Config>;
   validateConfiguration(config: Config, logger: unknown): Promise<void>;
 };
-const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+const { DebugLogger, log } = require('builder-util') as {
+  DebugLogger: new (enabled: boolean) => unknown;
+  log: { stream: NodeJS.WritableStream };
+};
+// electron-builder logs ("• loaded configuration …") to stdout, where node:test's child process sends its
+// serialized reports: the two interleave and the runner intermittently fails to deserialize them.
+log.stream = process.stderr;
 
 const load = () => getConfig(root, path.join(root, 'electron-builder.yml'), null);
 
