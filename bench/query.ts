@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { saveBenchJson } from './lib/save-json';
 import { DEFAULT_ANN_OPTIONS } from '../src-main/engine/index/ann-index';
+import { TopK } from '../src-main/engine/index/vector-math';
 import { gaussian, makeRng } from '../src-main/engine/finetune/rng';
 import { DEFAULT_HEAD, parseCombo } from '../src-main/engine/head/whitening';
 
@@ -73,21 +74,14 @@ function queriesNear(set: ReturnType<typeof clustered>, count: number, seed: num
 }
 
 function exactTop(data: Float32Array, n: number, q: Float32Array, k: number): number[] {
-  // one pass, keeping the k best in a small sorted list (a full sort or k passes crawl at 1M)
-  const best: { i: number; s: number }[] = [];
+  const top = new TopK(k); // one pass (a full sort, or k passes, crawls at 1M)
   for (let i = 0; i < n; i++) {
     let s = 0;
     const off = i * DIM;
     for (let d = 0; d < DIM; d++) s += data[off + d] * q[d];
-    if (best.length === k && s <= best[k - 1].s) continue;
-    let j = best.length < k ? best.length : k - 1;
-    best[j] = { i, s };
-    while (j > 0 && best[j - 1].s < s) {
-      [best[j - 1], best[j]] = [best[j], best[j - 1]];
-      j--;
-    }
+    top.push(i, s);
   }
-  return best.map((b) => b.i);
+  return top.items.map((h) => h.id);
 }
 
 const pct = (xs: number[], p: number) =>

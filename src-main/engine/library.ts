@@ -20,7 +20,15 @@ import type { Box, DuplicateGroup, SearchHit, SearchOptions } from './query/type
 import { syncFolder, type ScanReport } from './scan/sync-folder';
 import { FolderWatcher } from './scan/watch-folders';
 import { Store } from './store/store';
-import type { AlbumRow, FolderRow, HeadRow, PhotoRow, PhotoStatus, StatusCounts } from './store/types';
+import type {
+  AlbumRow,
+  FolderRow,
+  HeadRow,
+  HeadSummary,
+  PhotoRow,
+  PhotoStatus,
+  StatusCounts,
+} from './store/types';
 
 export interface LibraryOptions {
   ann?: Partial<AnnOptions>;
@@ -385,7 +393,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
   // ── heads ──────────────────────────────────────────────────────────────────
 
-  listHeads(): Omit<HeadRow, 'weights'>[] {
+  listHeads(): HeadSummary[] {
     return this.store.listHeads();
   }
 

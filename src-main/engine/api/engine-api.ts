@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DecodeError } from '../decode/decode-image';
+import { headOutDim } from '../head/head-types';
 import { createDefaultEmbedder, type EmbedderOptions } from '../embed/default-embedder';
 import type { PhotoEmbedder } from '../embed/photo-embedder';
 import type { FinetuneOptions } from '../finetune/trainer';
@@ -213,6 +214,14 @@ function engineApi(
     if (!a) throw new ApiError('not_found', `No album with id ${albumId}`);
     return toAlbumInfo(a, albumPresence(lib.store).get(albumId));
   };
+  /** A trimmed, non-empty album name that no other album has. */
+  const albumName = (lib: Library, name: string, albumId?: number): string => {
+    const trimmed = name.trim();
+    if (!trimmed) throw new ApiError('invalid_argument', 'An album needs a name');
+    if (lib.listAlbums().some((a) => a.name === trimmed && a.id !== albumId))
+      throw new ApiError('invalid_argument', `An album called "${trimmed}" already exists`);
+    return trimmed;
+  };
   const checkPhotos = (lib: Library, ids: number[]) => {
     for (const id of ids) photoOf(lib, id);
   };
@@ -325,20 +334,12 @@ function engineApi(
     },
     createAlbum: async ({ name }) => {
       const lib = await library();
-      const trimmed = name.trim();
-      if (!trimmed) throw new ApiError('invalid_argument', 'An album needs a name');
-      if (lib.listAlbums().some((a) => a.name === trimmed))
-        throw new ApiError('invalid_argument', `An album called "${trimmed}" already exists`);
-      return { album: toAlbumInfo(lib.createAlbum(trimmed)) };
+      return { album: toAlbumInfo(lib.createAlbum(albumName(lib, name))) };
     },
     renameAlbum: async ({ albumId, name }) => {
       const lib = await library();
       albumOf(lib, albumId);
-      const trimmed = name.trim();
-      if (!trimmed) throw new ApiError('invalid_argument', 'An album needs a name');
-      if (lib.listAlbums().some((a) => a.name === trimmed && a.id !== albumId))
-        throw new ApiError('invalid_argument', `An album called "${trimmed}" already exists`);
-      lib.renameAlbum(albumId, trimmed);
+      lib.renameAlbum(albumId, albumName(lib, name, albumId));
       return { album: albumOf(lib, albumId) };
     },
     deleteAlbum: async ({ albumId }) => ({ deleted: (await library()).deleteAlbum(albumId) }),
@@ -388,11 +389,12 @@ function engineApi(
     listHeads: async () => {
       const lib = await library();
       const modelId = parts().embedder.modelId;
-      const heads = lib
-        .listHeads()
-        .filter((h) => h.modelId === modelId)
-        .map((h) => toHeadInfo(lib.store.getHead(h.version)!));
-      return { heads };
+      return {
+        heads: lib
+          .listHeads()
+          .filter((h) => h.modelId === modelId)
+          .map(toHeadInfo),
+      };
     },
     useHead: async ({ version }) => {
       const lib = await library();
@@ -401,9 +403,8 @@ function engineApi(
         throw new ApiError('not_found', `No head version ${version} for the current model`);
       if (parts().fineTune.isRunning)
         throw new ApiError('unavailable', 'Fine-tuning is running; wait for it or cancel it first');
-      const info = toHeadInfo(head);
       await lib.useHead(version);
-      return { head: { version: info.version, combo: info.combo, dim: info.dim } };
+      return { head: { version, combo: head.combo, dim: headOutDim(head.weights) } };
     },
   };
 }

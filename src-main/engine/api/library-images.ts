@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type Sharp } from 'sharp';
+import { openImage } from '../decode/decode-image';
 import type { Library } from '../library';
 import { ApiError } from './contract';
 import type { ImageSource } from './media';
@@ -49,22 +49,12 @@ export function libraryImages(library: () => Promise<Library>): ImageSource {
   };
 }
 
-/** A JPEG of a photo in a format browsers cannot show; HEVC-coded HEIC goes through heic-decode. */
+/** A JPEG of a photo in a format browsers cannot show (TIFF, HEIC…), decoded as the indexer decodes it. */
 async function displayJpeg(file: string): Promise<Uint8Array> {
-  const fit = (img: Sharp) =>
-    img
-      .rotate()
-      .resize(CONVERTED_SIZE, CONVERTED_SIZE, { fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: 88 })
-      .toBuffer();
-  const buf = await fs.readFile(file);
-  try {
-    return await fit(sharp(buf, { limitInputPixels: 200_000_000 }));
-  } catch (error) {
-    if (!/\.hei[cf]$/i.test(file)) throw error;
-    const { default: decode } = await import('heic-decode');
-    const img = await decode({ buffer: buf });
-    const raw = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-    return fit(sharp(raw, { raw: { width: img.width, height: img.height, channels: 4 } }));
-  }
+  const img = await openImage(await fs.readFile(file));
+  return img
+    .rotate()
+    .resize(CONVERTED_SIZE, CONVERTED_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: 88 })
+    .toBuffer();
 }

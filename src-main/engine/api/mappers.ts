@@ -4,10 +4,9 @@
  */
 import path from 'node:path';
 import type { PhotoEmbedder } from '../embed/photo-embedder';
-import { headOutDim } from '../head/head-types';
 import type { LibraryStatus } from '../library';
 import type { IndexProgress } from '../pipeline/indexer';
-import type { AlbumRow, FolderRow, HeadRow, PhotoRow } from '../store/types';
+import type { AlbumRow, FolderRow, HeadSummary, PhotoRow } from '../store/types';
 import type {
   AlbumInfo,
   FolderInfo,
@@ -69,11 +68,11 @@ function heldOutR1(metrics: Record<string, unknown> | null): number | null {
   return typeof r1 === 'number' && Number.isFinite(r1) ? r1 : null;
 }
 
-export function toHeadInfo(h: HeadRow): HeadInfo {
+export function toHeadInfo(h: HeadSummary): HeadInfo {
   return {
     version: h.version,
     combo: h.combo,
-    dim: headOutDim(h.weights),
+    dim: h.dim,
     kind: toHeadKind(h.kind),
     createdAt: h.createdAt,
     active: h.active,

@@ -64,6 +64,16 @@ async function heifToSharp(buf: Buffer): Promise<Sharp> {
   });
 }
 
+/**
+ * A sharp pipeline over a photo's bytes, bomb-guarded; HEVC-coded HEIC (which sharp cannot decode)
+ * goes through heic-decode first. Shared by decoding for the model and by display conversion.
+ */
+export async function openImage(buf: Buffer): Promise<Sharp> {
+  return isHeif(buf)
+    ? heifToSharp(buf).catch(() => sharp(buf, { limitInputPixels: MAX_PIXELS }))
+    : sharp(buf, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false });
+}
+
 /** EXIF DateTimeOriginal ("YYYY:MM:DD HH:MM:SS") → epoch ms, read from sharp's raw EXIF block. */
 export function exifTakenAt(exif: Buffer | undefined): number | null {
   if (!exif) return null;
@@ -105,9 +115,7 @@ export async function decodeImage(
   }
   if (buf.length === 0) throw new DecodeError(name, 'the file is empty');
   try {
-    const base = isHeif(buf)
-      ? await heifToSharp(buf).catch(() => sharp(buf, { limitInputPixels: MAX_PIXELS }))
-      : sharp(buf, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false });
+    const base = await openImage(buf);
     const meta = await base.metadata();
     // Apply EXIF orientation only when there is one: rotate() costs JPEG shrink-on-load otherwise.
     const orientation = meta.orientation ?? 1;

@@ -17,6 +17,7 @@
  * Returns one D×D matrix per branch, to be composed with the head's W (W' = M W).
  */
 import { symmetricEigen } from '../head/symmetric-eigen';
+import { TopK } from '../index/vector-math';
 
 export interface AlbumInitOptions {
   /** shrinkage α of the within-album scatter towards I */
@@ -58,14 +59,18 @@ export interface AlbumInit {
   pseudo: { index: number; album: number }[];
 }
 
+/** Scales `len` values of `a` from `off` to unit length (a zero row stays zero). */
+function normalize(a: Float64Array | Float32Array, off: number, len: number): void {
+  let s = 0;
+  for (let i = 0; i < len; i++) s += a[off + i] * a[off + i];
+  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+  for (let i = 0; i < len; i++) a[off + i] *= inv;
+}
+
+/** Each d-long row of y, as a unit Float64 row. */
 function normalizedRows(y: Float32Array, d: number): Float64Array {
-  const out = new Float64Array(y.length);
-  for (let o = 0; o < y.length; o += d) {
-    let s = 0;
-    for (let i = 0; i < d; i++) s += y[o + i] * y[o + i];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let i = 0; i < d; i++) out[o + i] = y[o + i] * inv;
-  }
+  const out = Float64Array.from(y);
+  for (let o = 0; o < out.length; o += d) normalize(out, o, d);
   return out;
 }
 
@@ -201,19 +206,12 @@ function embedAll(z: Float64Array[], dims: number[], M: Float64Array[]): Float32
     const d = dims[b];
     const t = applyRows(M[b], zb, d);
     for (let r = 0; r < n; r++) {
-      let s = 0;
-      for (let i = 0; i < d; i++) s += t[r * d + i] ** 2;
-      const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-      for (let i = 0; i < d; i++) out[r * total + off + i] = t[r * d + i] * inv;
+      normalize(t, r * d, d);
+      out.set(t.subarray(r * d, r * d + d), r * total + off);
     }
     off += d;
   });
-  for (let r = 0; r < n; r++) {
-    let s = 0;
-    for (let i = 0; i < total; i++) s += out[r * total + i] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let i = 0; i < total; i++) out[r * total + i] *= inv;
-  }
+  for (let r = 0; r < n; r++) normalize(out, r * total, total);
   return out;
 }
 
@@ -232,29 +230,19 @@ function pseudoLabels(
   threshold: number,
 ): [number, number][] {
   const out: [number, number][] = [];
-  const topS = new Float64Array(k);
-  const topC = new Int32Array(k);
   for (let r = first; r < n; r++) {
-    topS.fill(-Infinity);
+    const top = new TopK(k);
     const ro = r * dim;
     for (const l of labelled) {
       const lo = l * dim;
       let s = 0;
       for (let i = 0; i < dim; i++) s += emb[ro + i] * emb[lo + i];
-      if (s <= topS[k - 1]) continue;
-      let j = k - 1;
-      while (j > 0 && topS[j - 1] < s) {
-        topS[j] = topS[j - 1];
-        topC[j] = topC[j - 1];
-        j--;
-      }
-      topS[j] = s;
-      topC[j] = cls[l];
+      top.push(l, s);
     }
-    if (topS[k - 1] <= threshold) continue;
-    let agree = true;
-    for (let j = 1; j < k && agree; j++) agree = topC[j] === topC[0];
-    if (agree) out.push([r, topC[0]]);
+    const nearest = top.items;
+    if (nearest.length < k || nearest[k - 1].score <= threshold) continue;
+    const album = cls[nearest[0].id];
+    if (nearest.every((h) => cls[h.id] === album)) out.push([r, album]);
   }
   return out;
 }

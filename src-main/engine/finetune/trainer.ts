@@ -416,13 +416,20 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
 
   const base = modelFromHead(initHead, o.arch, o.combine);
   const baseInputs = prepareInputs(base, keptPooled);
-  const outputs = projectInputs(base, baseInputs, n);
-  const inputs = o.space === 'output' ? outputs : baseInputs;
-  const blank = o.space === 'output' ? outputSpaceModel(base) : base;
+  const useAlbumInit = o.albumInit && o.arch !== 'B';
+  // the current head's outputs: the output space's inputs, and what the album initialisation fits on
+  const outputs = o.space === 'output' || useAlbumInit ? projectInputs(base, baseInputs, n) : null;
+  const inputs = o.space === 'output' ? outputs! : baseInputs;
   // The album initialisation sees the training photos only, so that the held-out ones judge it too.
-  const albumStart =
-    o.albumInit && o.arch !== 'B' ? albumStarter(base, outputs, split, input.library, o) : null;
-  const start = albumStart ? albumStart(split.train) : blank;
+  const albumStart = useAlbumInit ? albumStarter(base, outputs!, split, input.library, o) : null;
+  let pseudoLabelled = 0;
+  const startFrom = (rows: ArrayLike<number>): HeadModel => {
+    if (!albumStart) return o.space === 'output' ? outputSpaceModel(base) : base;
+    const s = albumStart(rows);
+    pseudoLabelled = s.pseudoLabelled;
+    return s.model;
+  };
+  const start = startFrom(split.train);
   const model = cloneModel(start);
   const best = cloneModel(start);
   const ctx: FitContext = { o, K, inputs, cls: split.cls, signal };
@@ -452,7 +459,7 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   }
   if (o.refit && (bestEpoch > 0 || albumStart)) {
     // the held-out photos chose the epoch count; now every album photo trains, on the same schedule
-    const again = cloneModel(albumStart ? albumStart(allRows) : start);
+    const again = cloneModel(albumStart ? startFrom(allRows) : start);
     const refitter = new Fitter(ctx, again, allRows, makeRng(o.seed));
     for (let epoch = 1; epoch <= bestEpoch; epoch++) {
       await refitter.epoch(epoch);
@@ -484,7 +491,7 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     reason = `Not adopted: architecture B is an ablation that the stored head format cannot serve (${r1Text}).`;
   } else {
     adopted = true;
-    reason = `Adopted: ${r1Text}, mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)} (ranking better for ${wins} held-out photos, worse for ${losses}, p = ${p.toFixed(3)}; best epoch ${bestEpoch}${albumStart ? ` of training from the album initialisation, ${albumStart.pseudoLabelled} library photos self-labelled` : ''}).`;
+    reason = `Adopted: ${r1Text}, mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)} (ranking better for ${wins} held-out photos, worse for ${losses}, p = ${p.toFixed(3)}; best epoch ${bestEpoch}${albumStart ? ` of training from the album initialisation, ${pseudoLabelled} library photos self-labelled` : ''}).`;
   }
   checkAbort(signal);
   const trained = o.space === 'output' ? composeOutputSpace(base, best) : best;
@@ -508,8 +515,6 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   };
 }
 
-type AlbumStarter = ((rows: ArrayLike<number>) => HeadModel) & { pseudoLabelled: number };
-
 /**
  * The training model's starting point from album-init.ts, fitted on the given album rows: its per-branch
  * matrices M become the square output-space weights, or are composed into W for input-space training.
@@ -520,12 +525,13 @@ function albumStarter(
   split: Split,
   library: readonly Pooled[] | undefined,
   o: FinetuneOptions,
-): AlbumStarter {
+): (rows: ArrayLike<number>) => { model: HeadModel; pseudoLabelled: number } {
   const dims = base.branches.map((b) => b.outDim);
+  // the library sample through the current head, once for every fit
   const pool = library?.length
     ? projectInputs(base, prepareInputs(base, library), library.length)
     : undefined;
-  const starter = (rows: ArrayLike<number>): HeadModel => {
+  return (rows) => {
     const { M, pseudo } = albumInit(
       { y: outputs, dims, cls: split.cls, labelled: rows, library: pool },
       {
@@ -536,9 +542,8 @@ function albumStarter(
         pseudoThreshold: o.pseudoThreshold,
       },
     );
-    starter.pseudoLabelled = pseudo.length;
     const square: HeadModel = {
-      ...outputSpaceModel(base),
+      ...base,
       branches: base.branches.map((b, i) => ({
         inDim: b.outDim,
         outDim: b.outDim,
@@ -546,10 +551,11 @@ function albumStarter(
         weight: Float32Array.from(M[i]),
       })),
     };
-    return o.space === 'output' ? square : composeOutputSpace(base, square);
+    return {
+      model: o.space === 'output' ? square : composeOutputSpace(base, square),
+      pseudoLabelled: pseudo.length,
+    };
   };
-  starter.pseudoLabelled = 0;
-  return starter;
 }
 
 /**

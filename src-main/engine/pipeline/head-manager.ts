@@ -112,29 +112,21 @@ export class HeadManager {
     const chunk = bulk ? BULK_CHUNK : SYNC_CHUNK;
     const project = (pooled: Pooled[]) =>
       bulk ? bulk(head.weights, pooled) : Promise.resolve(this.ops.projectBatch(head.weights, pooled));
-    // Pipelined: ONNX Runtime projects chunk k on its own threads while this thread reads and decodes
-    // chunk k + 1 from SQLite.
+    // One chunk at a time: onnxruntime-node runs a session on the calling thread, so reading chunk k + 1
+    // while chunk k is projected would overlap nothing.
     const expected = this.store.indexedCount();
     let written = 0;
-    let pending: Promise<void> = Promise.resolve();
     let after = 0;
     for (;;) {
       const { ids, pooled } = this.store.pooledChunk(this.model.modelId, after, chunk);
-      const previous = pending;
       if (ids.length) {
-        // written in order, after the previous chunk; both promises observed at once (no unhandled rejection)
-        pending = Promise.all([previous, project(pooled)]).then(([, vectors]) =>
-          this.store.putEmbeddings(version, ids, vectors),
-        );
-        pending.catch(() => {}); // its error is rethrown by the awaits below
+        this.store.putEmbeddings(version, ids, await project(pooled));
         written += ids.length;
       }
-      await previous;
       if (ids.length < chunk) break;
       after = ids[ids.length - 1];
       await yieldNow();
     }
-    await pending;
     // Photos committed meanwhile (with the old head): caught up asynchronously while there are many,
     // then the last few and the switch in one synchronous step, so none is left on the old version.
     // (The search for them costs seconds on a large library: skipped when nothing was committed.)

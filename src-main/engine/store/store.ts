@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { HeadWeights, Pooled } from '../head/head-types';
+import { headOutDim, type HeadWeights, type Pooled } from '../head/head-types';
 import { blobToFloat32, blobToFloat32FromHalf, float16ToBlob, float32ToBlob } from './float16';
 import { decodeHead, encodeHead } from './head-codec';
 import { openDatabase } from './open-database';
@@ -7,6 +7,7 @@ import type {
   AlbumRow,
   FolderRow,
   HeadRow,
+  HeadSummary,
   IndexedResult,
   JobRow,
   NewPhoto,
@@ -461,10 +462,10 @@ export class Store {
     return r && toHead(r);
   }
 
-  listHeads(): Omit<HeadRow, 'weights'>[] {
+  listHeads(): HeadSummary[] {
     return (this.db.prepare('SELECT * FROM heads ORDER BY version').all() as RawHead[]).map((r) => {
-      const { weights: _w, ...rest } = toHead(r);
-      return rest;
+      const { weights, ...rest } = toHead(r);
+      return { ...rest, dim: headOutDim(weights) };
     });
   }
 

@@ -50,6 +50,9 @@ export interface HeadRow {
   active: boolean;
 }
 
+/** A head without its weights (listing them), with its output size. */
+export type HeadSummary = Omit<HeadRow, 'weights'> & { dim: number };
+
 export interface AlbumRow {
   id: number;
   name: string;

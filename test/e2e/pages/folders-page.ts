@@ -25,24 +25,21 @@ export class FoldersPage {
    */
   async waitForIndexing(timeout: number, minPhotos = 0): Promise<void> {
     await this.page.waitForFunction(
-      (minPhotos) => {
-        const status = document.querySelector('[data-testid=status-bar]')?.textContent ?? '';
-        const photos = Number(/([\d,]+) photos?/.exec(status)?.[1]?.replace(/,/g, '') ?? 0);
-        return (
-          !document.querySelector('[data-testid=indexing-progress]') &&
-          /All photos indexed|could not be read/.test(status) &&
-          photos >= minPhotos
-        );
-      },
+      (minPhotos) =>
+        !document.querySelector('[data-testid=indexing-progress]') &&
+        /All photos indexed|could not be read/.test(
+          document.querySelector('[data-testid=status-bar]')?.textContent ?? '',
+        ) &&
+        Number(document.querySelector('[data-testid=library-size]')?.getAttribute('data-photos')) >=
+          minPhotos,
       minPhotos,
       { timeout, polling: 250 },
     );
   }
 
-  /** The photo count shown in the status bar. */
+  /** The library's photo count, as the status bar shows it. */
   async photoCount(): Promise<number> {
-    const status = await this.page.getByTestId('status-bar').innerText();
-    return Number(/([\d,]+) photos?/.exec(status)?.[1]?.replace(/,/g, '') ?? 0);
+    return Number(await this.page.getByTestId('library-size').getAttribute('data-photos'));
   }
 
   async failures(): Promise<string[]> {
