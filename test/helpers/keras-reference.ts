@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import { nsfwjsRoot, type SourceModelName } from '../../src-main/engine/model/nsfwjs-source';
+import { nsfwjsRoot, type SourceModelName } from '../../src-main/model-build/nsfwjs-source';
 
 const require = createRequire(import.meta.url);
 

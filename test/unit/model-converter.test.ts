@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { kerasToOnnx, ConversionError } from '../../src-main/engine/model/keras-to-onnx';
-import { loadKerasModel, ModelSourceError } from '../../src-main/engine/model/nsfwjs-source';
+import { kerasToOnnx, ConversionError } from '../../src-main/model-build/keras-to-onnx';
+import { loadKerasModel, ModelSourceError } from '../../src-main/model-build/nsfwjs-source';
 import { ensureModel, TamperedModelError } from '../../src-main/engine/model/model-store';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'likeness-model-'));

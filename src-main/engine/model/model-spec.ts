@@ -5,8 +5,8 @@
  * to block_10); their re-trained top layers score 30–38 mAP.
  */
 import type { FitMode } from '../decode/decode-image';
-import type { SourceModelName } from './nsfwjs-source';
-import type { Preprocess } from './keras-to-onnx';
+import type { SourceModelName } from '../../model-build/nsfwjs-source';
+import type { Preprocess } from '../../model-build/keras-to-onnx';
 
 export interface BackboneSpec {
   source: SourceModelName;

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FitMode } from '../decode/decode-image';
-import { BACKBONE_INPUT, BACKBONE_OUTPUTS, OPSET, kerasToOnnx } from './keras-to-onnx';
+import { BACKBONE_INPUT, BACKBONE_OUTPUTS, OPSET, kerasToOnnx } from '../../model-build/keras-to-onnx';
 import { BACKBONES, CONVERTER_VERSION, DEFAULT_BACKBONE, type BackboneSpec } from './model-spec';
-import { loadKerasModel, nsfwjsRoot, nsfwjsVersion } from './nsfwjs-source';
+import { loadKerasModel, nsfwjsRoot, nsfwjsVersion } from '../../model-build/nsfwjs-source';
 
 export interface ModelManifest {
   id: string;

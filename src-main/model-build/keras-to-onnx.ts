@@ -7,7 +7,7 @@
  * expressed as SAME_UPPER), so the backbone accepts any input resolution.
  */
 import type { KerasLayer, KerasModel } from './nsfwjs-source';
-import { DataType, GraphBuilder, encodeOnnxModel } from './onnx-writer';
+import { DataType, GraphBuilder, encodeOnnxModel } from '../engine/model/onnx-writer';
 
 export interface Preprocess {
   /** the network input is pixel (0..255) × scale + offset, per channel in RGB order */
