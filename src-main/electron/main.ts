@@ -20,6 +20,7 @@ import {
 import type { HostApi, LikenessApi } from '../engine/api/contract';
 import { createEngineApi, type EngineHost } from '../engine/api/engine-api';
 import { defaultLibraryDir } from '../engine/api/library-dir';
+import { envValue } from '../engine/config';
 import { APP_INDEX, appSchemePrivileges, isAppUrl, registerAppProtocol } from './app-protocol';
 import { forwardEvents, registerIpc } from './ipc';
 import { mediaSchemePrivileges, registerMediaProtocol } from './media-protocol';
@@ -28,7 +29,7 @@ import { loadWindowState, trackWindowState } from './window-state';
 // Bundled layout: dist/main/electron-main.js, dist/main/preload.cjs, dist/renderer/.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PRELOAD = path.join(here, 'preload.cjs');
-const RENDERER_DIR = process.env.LIKENESS_RENDERER_DIR ?? path.join(here, '..', 'renderer');
+const RENDERER_DIR = envValue('LIKENESS_RENDERER_DIR') ?? path.join(here, '..', 'renderer');
 
 protocol.registerSchemesAsPrivileged([appSchemePrivileges, mediaSchemePrivileges]);
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { InvalidInputError, NotFoundError, NotReadyError } from './errors';
 import { headOutDim } from './head/head-types';
 import { AnnIndex, type AnnOptions } from './index/ann-index';
 import type { PhotoEmbedder } from './embed/photo-embedder';
@@ -128,9 +129,9 @@ export class Library extends TypedEmitter<LibraryEvents> {
       real = fs.realpathSync(path.resolve(dir));
       if (!fs.statSync(real).isDirectory()) throw new Error('not a folder');
     } catch (err) {
-      throw new Error(
-        `Cannot add ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message}`,
-      );
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFoundError(`Cannot add ${dir}: no such folder`);
+      throw new InvalidInputError(`Cannot add ${dir}: ${(err as Error).message}`);
     }
     const folders = this.store.listFolders();
     const inside = (child: string, parent: string) =>
@@ -182,7 +183,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
       .catch(() => null)
       .then(async () => {
         const folder = this.store.listFolders().find((f) => f.id === folderId);
-        if (!folder) throw new Error(`No library folder with id ${folderId}`);
+        if (!folder) throw new NotFoundError(`No library folder with id ${folderId}`);
         const report = await syncFolder(this.store, folder);
         const version = this.heads.active.version;
         for (const id of [...report.missing, ...report.changed]) this.index.remove(id);
@@ -309,18 +310,17 @@ export class Library extends TypedEmitter<LibraryEvents> {
     const v = this.store.getEmbedding(photoId, this.heads.active.version);
     if (!v) {
       const p = this.store.getPhoto(photoId);
-      throw new Error(
-        p
-          ? `Photo ${photoId} (${p.path}) is not indexed (status ${p.status})`
-          : `No photo with id ${photoId}`,
-      );
+      if (!p) throw new NotFoundError(`No photo with id ${photoId}`);
+      throw new NotReadyError(`Photo ${photoId} (${p.path}) is not indexed (status ${p.status})`);
     }
     return searchByVector(this.ctx, v, opts, new Set([photoId]));
   }
 
   searchByVector(vector: Float32Array, opts: SearchOptions = {}): SearchHit[] {
     if (vector.length !== this.heads.dim)
-      throw new Error(`Query vector has ${vector.length} dimensions, the index ${this.heads.dim}`);
+      throw new InvalidInputError(
+        `Query vector has ${vector.length} dimensions, the index ${this.heads.dim}`,
+      );
     return searchByVector(this.ctx, vector, opts);
   }
 
@@ -332,7 +332,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
   /** Query by a region of a library photo (box in fractions of the displayed image). */
   async searchByRegion(photoId: number, box: Box, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const p = this.store.getPhoto(photoId);
-    if (!p) throw new Error(`No photo with id ${photoId}`);
+    if (!p) throw new NotFoundError(`No photo with id ${photoId}`);
     validateBox(box);
     return searchByVector(this.ctx, await this.embedImage(p.path, { region: box }), opts);
   }

@@ -1,8 +1,9 @@
 /** Debian's Chromium driven by playwright-core (no browser download): headless, quiet, no network. */
 import fs from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { envValue } from '../../src-main/engine/config';
 
-export const CHROMIUM = process.env.LIKENESS_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM = envValue('LIKENESS_CHROMIUM') ?? '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM))

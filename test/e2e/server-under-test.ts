@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { envInteger, envValue } from '../../src-main/engine/config';
 import { startServer } from '../../src-main/server/http-server';
 import { createFakeEngine } from './fake-engine';
 
@@ -20,9 +21,10 @@ const HOLIDAYS = path.resolve(root, '..', 'shared', 'datasets', 'holidays');
 
 /** Whether this run drives the real engine: asked for, or by default when the data set is there. */
 export function useRealEngine(env = process.env): boolean {
-  if (env.LIKENESS_E2E_REAL === '1') return true;
-  if (env.LIKENESS_E2E_REAL === '0') return false;
-  return fs.existsSync(path.join(HOLIDAYS, 'images')) || env.LIKENESS_E2E_PHOTOS !== undefined;
+  const real = envValue('LIKENESS_E2E_REAL', env);
+  if (real === '1') return true;
+  if (real === '0') return false;
+  return fs.existsSync(path.join(HOLIDAYS, 'images')) || envValue('LIKENESS_E2E_PHOTOS', env) !== undefined;
 }
 
 export interface ServerUnderTest {
@@ -110,11 +112,10 @@ function holidaysSubset(
 async function startReal(scratch: string, removeScratch: () => void): Promise<ServerUnderTest> {
   let photoFolder: string;
   let groundTruth: Map<string, string[]> | null = null;
-  if (process.env.LIKENESS_E2E_PHOTOS) photoFolder = path.resolve(process.env.LIKENESS_E2E_PHOTOS);
+  const own = envValue('LIKENESS_E2E_PHOTOS');
+  if (own) photoFolder = path.resolve(own);
   else {
-    const groups = Number(process.env.LIKENESS_E2E_GROUPS ?? 30);
-    if (!Number.isInteger(groups) || groups < 1)
-      throw new Error('e2e: LIKENESS_E2E_GROUPS must be a whole number ≥ 1');
+    const groups = envInteger('LIKENESS_E2E_GROUPS', 30, 1);
     ({ folder: photoFolder, groundTruth } = holidaysSubset(scratch, groups));
   }
   const photoCount = fs

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { envValue } from '../../src-main/engine/config';
 import { Library } from '../../src-main/engine/library';
 import { projectBatch } from '../../src-main/engine/head/project';
 import type { PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
@@ -14,7 +15,7 @@ const isRoot = process.getuid?.() === 0;
 
 /** LIKENESS_REAL_EMBEDDER=1 runs the bad-file case through the real decoder and model instead of the fake. */
 async function embedderForBadFiles(): Promise<PhotoEmbedder> {
-  if (process.env.LIKENESS_REAL_EMBEDDER !== '1') return new FakeEmbedder();
+  if (envValue('LIKENESS_REAL_EMBEDDER') !== '1') return new FakeEmbedder();
   const { createDefaultEmbedder } = await import('../../src-main/engine/embed/default-embedder');
   return createDefaultEmbedder();
 }

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DecodeError } from '../decode/decode-image';
+import { BusyError, InvalidInputError, NotFoundError, NotReadyError } from '../errors';
 import { headOutDim } from '../head/head-types';
 import { createDefaultEmbedder, type EmbedderOptions } from '../embed/default-embedder';
 import type { PhotoEmbedder } from '../embed/photo-embedder';
@@ -39,6 +39,7 @@ import {
   toStatus,
 } from './mappers';
 import type { ImageSource } from './media';
+import { withApiErrors } from './api-errors';
 
 export interface EngineApiOptions {
   /** library directory (database, HNSW index, thumbnails) */
@@ -117,7 +118,8 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
   let ready = false;
   void opening.then(() => (ready = true)).catch(() => undefined);
 
-  const api: EngineApi = {
+  // Domain errors become the contract's codes here, once, for every method.
+  const api: EngineApi = withApiErrors({
     ...engineApi(library, () => ({ embedder: embedder!, fineTune: fineTune! }), options.trash, emit),
     status: async () => {
       if (!ready && !loadError) {
@@ -127,7 +129,7 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
       const lib = await library();
       return toStatus(lib.status(), embedder!, lib.isIndexing);
     },
-  };
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -178,16 +180,6 @@ function searchOptions(o: SearchOptions): EngineSearchOptions {
   return out;
 }
 
-/** Errors a caller can act on get their code; the rest stay 'internal' with their message. */
-function asApiError(error: unknown): unknown {
-  if (error instanceof ApiError) return error;
-  if (error instanceof DecodeError) return new ApiError('invalid_argument', error.message);
-  const message = (error as Error)?.message ?? String(error);
-  if (/^No (photo|library folder|head version|album) with id|^No head version/.test(message))
-    return new ApiError('not_found', message);
-  return error;
-}
-
 function engineApi(
   library: () => Promise<Library>,
   parts: () => { embedder: PhotoEmbedder; fineTune: FineTuneJob },
@@ -196,7 +188,7 @@ function engineApi(
 ): Omit<EngineApi, 'status'> {
   const photoOf = (lib: Library, photoId: number): PhotoRow => {
     const p = lib.getPhoto(photoId);
-    if (!p || p.status === 'missing') throw new ApiError('not_found', `No photo with id ${photoId}`);
+    if (!p || p.status === 'missing') throw new NotFoundError(`No photo with id ${photoId}`);
     return p;
   };
   /** A photo that can be the query of a search: indexed with the active head. */
@@ -204,22 +196,22 @@ function engineApi(
     const p = photoOf(lib, photoId);
     const name = path.basename(p.path);
     if (p.status === 'pending')
-      throw new ApiError('unavailable', `${name} is not indexed yet — try again when indexing reaches it`);
+      throw new NotReadyError(`${name} is not indexed yet — try again when indexing reaches it`);
     if (p.status === 'failed')
-      throw new ApiError('unavailable', `${name} could not be indexed, so it cannot be a query: ${p.error}`);
+      throw new NotReadyError(`${name} could not be indexed, so it cannot be a query: ${p.error}`);
     return p;
   };
   const albumOf = (lib: Library, albumId: number): AlbumInfo => {
     const a = lib.listAlbums().find((x) => x.id === albumId);
-    if (!a) throw new ApiError('not_found', `No album with id ${albumId}`);
+    if (!a) throw new NotFoundError(`No album with id ${albumId}`);
     return toAlbumInfo(a, albumPresence(lib.store).get(albumId));
   };
   /** A trimmed, non-empty album name that no other album has. */
   const albumName = (lib: Library, name: string, albumId?: number): string => {
     const trimmed = name.trim();
-    if (!trimmed) throw new ApiError('invalid_argument', 'An album needs a name');
+    if (!trimmed) throw new InvalidInputError('An album needs a name');
     if (lib.listAlbums().some((a) => a.name === trimmed && a.id !== albumId))
-      throw new ApiError('invalid_argument', `An album called "${trimmed}" already exists`);
+      throw new InvalidInputError(`An album called "${trimmed}" already exists`);
     return trimmed;
   };
   const checkPhotos = (lib: Library, ids: number[]) => {
@@ -232,13 +224,7 @@ function engineApi(
     listFolders: async () => ({ folders: (await library()).listFolders().map(toFolderInfo) }),
     addFolder: async ({ path: dir }) => {
       const lib = await library();
-      let added;
-      try {
-        added = await lib.addFolder(dir);
-      } catch (error) {
-        const message = (error as Error).message;
-        throw new ApiError(/no such folder/.test(message) ? 'not_found' : 'invalid_argument', message);
-      }
+      const added = await lib.addFolder(dir);
       // Indexing starts by itself; the renderer follows it through index.progress.
       void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
       const folder = lib.listFolders().find((f) => f.id === added.folder.id)!;
@@ -246,7 +232,7 @@ function engineApi(
     },
     removeFolder: async ({ folderId }) => {
       const lib = await library();
-      if (!lib.removeFolder(folderId)) throw new ApiError('not_found', `No folder with id ${folderId}`);
+      if (!lib.removeFolder(folderId)) throw new NotFoundError(`No folder with id ${folderId}`);
       return { removed: true };
     },
 
@@ -268,30 +254,18 @@ function engineApi(
     similar: async ({ photoId, ...opts }) => {
       const lib = await library();
       indexedPhoto(lib, photoId);
-      try {
-        return summaries(lib.similar(photoId, searchOptions(opts)));
-      } catch (error) {
-        throw asApiError(error);
-      }
+      return summaries(lib.similar(photoId, searchOptions(opts)));
     },
     searchByImage: async ({ bytesBase64, name, ...opts }) => {
       const lib = await library();
       const label = name?.trim() || 'The dropped image';
-      try {
-        const vector = await lib.embedImage(Buffer.from(bytesBase64, 'base64'), { label });
-        return summaries(lib.searchByVector(vector, searchOptions(opts)));
-      } catch (error) {
-        throw asApiError(error);
-      }
+      const vector = await lib.embedImage(Buffer.from(bytesBase64, 'base64'), { label });
+      return summaries(lib.searchByVector(vector, searchOptions(opts)));
     },
     searchByRegion: async ({ photoId, box, k }) => {
       const lib = await library();
       photoOf(lib, photoId);
-      try {
-        return summaries(await lib.searchByRegion(photoId, box, searchOptions({ k })));
-      } catch (error) {
-        throw asApiError(error);
-      }
+      return summaries(await lib.searchByRegion(photoId, box, searchOptions({ k })));
     },
     duplicates: async ({ threshold }) => {
       const groups = await (await library()).duplicates(threshold);
@@ -400,9 +374,9 @@ function engineApi(
       const lib = await library();
       const head = lib.store.getHead(version);
       if (!head || head.modelId !== parts().embedder.modelId)
-        throw new ApiError('not_found', `No head version ${version} for the current model`);
+        throw new NotFoundError(`No head version ${version} for the current model`);
       if (parts().fineTune.isRunning)
-        throw new ApiError('unavailable', 'Fine-tuning is running; wait for it or cancel it first');
+        throw new BusyError('Fine-tuning is running; wait for it or cancel it first');
       await lib.useHead(version);
       return { head: { version, combo: head.combo, dim: headOutDim(head.weights) } };
     },

@@ -4,11 +4,12 @@
  * head the trainer adopts (held-out Recall@1 significantly better) is stored as a new version and made
  * active, so the user can always go back to the previous one.
  */
+import { InvalidInputError, NotFoundError } from '../errors';
 import type { Pooled } from '../head/head-types';
 import { startTrainingWorker, type TrainingHandle } from '../finetune/run-in-worker';
 import { FINETUNE_DEFAULTS, type FinetuneOptions } from '../finetune/trainer';
 import type { Library } from '../library';
-import { ApiError, type EventPayloads } from './contract';
+import type { EventPayloads } from './contract';
 
 /** The trainer's own minimum: two albums with four photos each (it holds some out to judge the result). */
 const MIN_ALBUMS = 2;
@@ -42,7 +43,7 @@ export class FineTuneJob {
     const albums = lib.listAlbums();
     const chosen = albumIds ? albums.filter((a) => albumIds.includes(a.id)) : albums;
     const unknown = albumIds?.filter((id) => !albums.some((a) => a.id === id)) ?? [];
-    if (unknown.length) throw new ApiError('not_found', `No album with id ${unknown[0]}`);
+    if (unknown.length) throw new NotFoundError(`No album with id ${unknown[0]}`);
 
     // A photo in several chosen albums would be both a positive and a negative: it keeps its first album.
     const modelId = lib.embedder.modelId;
@@ -63,8 +64,7 @@ export class FineTuneJob {
     }
     const usable = [...perAlbum.values()].filter((n) => n >= MIN_PHOTOS).length;
     if (usable < MIN_ALBUMS)
-      throw new ApiError(
-        'invalid_argument',
+      throw new InvalidInputError(
         `Fine-tuning needs at least ${MIN_ALBUMS} albums with ${MIN_PHOTOS} or more indexed photos each ` +
           `(${usable} album${usable === 1 ? ' has' : 's have'} enough)`,
       );

@@ -1,12 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
+import { envValue } from '../config';
 
 /**
  * Where the library (database, index, thumbnails) lives unless `--db DIR` or LIKENESS_DB says otherwise.
  * Electron and `likeness serve` use the same place so both modes open the same library.
  */
 export function defaultLibraryDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
-  if (env.LIKENESS_DB) return path.resolve(env.LIKENESS_DB);
+  const configured = envValue('LIKENESS_DB', env);
+  if (configured) return path.resolve(configured);
   const home = os.homedir();
   if (platform === 'win32')
     return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Likeness', 'library');

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
+import { InvalidInputError } from '../errors';
 
 /** How a photo is fitted to the model's square input. */
 export type FitMode = 'squash' | 'crop' | 'pad';
@@ -34,14 +35,13 @@ export interface DecodedImage {
 /** Refuse decompression bombs: 200 megapixels is well above any camera's output. */
 export const MAX_PIXELS = 200_000_000;
 
-export class DecodeError extends Error {
+export class DecodeError extends InvalidInputError {
   constructor(
     readonly file: string,
     reason: string,
     options?: { cause?: unknown },
   ) {
     super(`Cannot decode ${file}: ${reason}`, options);
-    this.name = 'DecodeError';
   }
 }
 

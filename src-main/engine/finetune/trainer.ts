@@ -5,6 +5,7 @@
  * held-out Recall@1 improves significantly (paired sign test), so a run on meaningless labels does not
  * replace a working head. The input head is never modified.
  */
+import { InvalidInputError } from '../errors';
 import type { HeadWeights, Pooled } from '../head/head-types';
 import { Adam, type AdamParam } from './adam';
 import { ALBUM_INIT_DEFAULTS, albumInit } from './album-init';
@@ -161,9 +162,7 @@ export interface TrainResult {
   trainMs: number;
 }
 
-export class FinetuneInputError extends Error {
-  override name = 'FinetuneInputError';
-}
+export class FinetuneInputError extends InvalidInputError {}
 
 export interface TrainCallbacks {
   onEpoch?: (e: EpochReport) => void;

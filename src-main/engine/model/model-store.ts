@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { envValue } from '../config';
 import type { FitMode } from '../decode/decode-image';
 import { BACKBONE_INPUT, BACKBONE_OUTPUTS, OPSET, kerasToOnnx } from '../../model-build/keras-to-onnx';
 import { BACKBONES, CONVERTER_VERSION, DEFAULT_BACKBONE, type BackboneSpec } from './model-spec';
@@ -39,7 +40,8 @@ export class TamperedModelError extends Error {
 
 /** resources/models beside the project root (dev) or LIKENESS_MODELS_DIR (packaged app). */
 export function defaultModelsDir(): string {
-  if (process.env.LIKENESS_MODELS_DIR) return process.env.LIKENESS_MODELS_DIR;
+  const configured = envValue('LIKENESS_MODELS_DIR');
+  if (configured) return configured;
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 8; i++) {
     if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'resources'))) {

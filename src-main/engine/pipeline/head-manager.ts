@@ -1,3 +1,4 @@
+import { NotFoundError } from '../errors';
 import { headOutDim, type Pooled } from '../head/head-types';
 import type { AnnIndex } from '../index/ann-index';
 import type { Store } from '../store/store';
@@ -103,9 +104,9 @@ export class HeadManager {
   /** Re-projects every photo with head `version`, then makes it active and rebuilds the index. */
   async adopt(version: number): Promise<HeadRow> {
     const head = this.store.getHead(version);
-    if (!head) throw new Error(`No head version ${version}`);
+    if (!head) throw new NotFoundError(`No head version ${version}`);
     if (head.modelId !== this.model.modelId)
-      throw new Error(`Head ${version} belongs to another model (${head.modelId})`);
+      throw new NotFoundError(`Head ${version} belongs to another model (${head.modelId})`);
     // Bulk path (ONNX Runtime) in large chunks; without it, the TypeScript reference in small ones so
     // that the event loop still breathes between chunks.
     const bulk = this.ops.projectBulk;

@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors';
 import type { Box } from './types';
 
 /** Checks a query region (fractions of the displayed image); throws a message saying what is wrong. */
@@ -9,12 +10,12 @@ export function validateBox(box: Box): Box {
     box.x < 0 ||
     box.y < 0
   ) {
-    throw new Error(
+    throw new InvalidInputError(
       `Invalid region ${JSON.stringify(box)}: need 0 ≤ x, y and w, h > 0 as fractions of the image`,
     );
   }
   if (box.x + box.w > 1.000001 || box.y + box.h > 1.000001) {
-    throw new Error(`Region ${JSON.stringify(box)} does not lie inside the image (x + w ≤ 1, y + h ≤ 1)`);
+    throw new InvalidInputError(`Region ${JSON.stringify(box)} does not lie inside the image (x + w ≤ 1, y + h ≤ 1)`);
   }
   return box;
 }

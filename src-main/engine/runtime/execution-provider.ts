@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
+import { forcedProvider } from '../config';
 
 const require = createRequire(import.meta.url);
 
@@ -24,14 +25,9 @@ export interface ProviderChoice {
 export function preferredProviders(
   platform: NodeJS.Platform = process.platform,
   arch: string = process.arch,
-  forced: string | undefined = process.env.LIKENESS_PROVIDER,
+  forced: ProviderName | undefined = forcedProvider(),
 ): ProviderName[] {
-  if (forced) {
-    if (!['cuda', 'dml', 'coreml', 'cpu'].includes(forced)) {
-      throw new Error(`LIKENESS_PROVIDER=${forced} is not one of cuda, dml, coreml, cpu`);
-    }
-    return forced === 'cpu' ? ['cpu'] : [forced as ProviderName, 'cpu'];
-  }
+  if (forced) return forced === 'cpu' ? ['cpu'] : [forced, 'cpu'];
   if (platform === 'linux' && arch === 'x64') return ['cuda', 'cpu'];
   if (platform === 'win32') return ['dml', 'cpu'];
   if (platform === 'darwin') return ['coreml', 'cpu'];
