@@ -79,7 +79,7 @@ export interface HeadInfo extends HeadSummary {
   heldOutR1: number | null;
 }
 
-export type JobState = 'scanning' | 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
+export type JobState = 'scanning' | 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled' | 'failed';
 
 export interface JobProgress {
   done: number;
@@ -292,7 +292,14 @@ export function isMethodName(name: string): name is MethodName {
 
 export interface EventPayloads {
   'index.progress': JobProgress;
-  'index.done': { done: number; failed: number; total: number; state: 'done' | 'cancelled' };
+  'index.done': {
+    done: number;
+    failed: number;
+    total: number;
+    state: 'done' | 'cancelled' | 'failed';
+    /** why the run stopped (state 'failed'), in plain words */
+    error?: string;
+  };
   /** photos, folders or albums changed; the renderer refetches what it shows */
   'library.changed': { reason: string };
   'finetune.progress': { epoch: number; epochs: number; loss: number; heldOutR1: number | null };

@@ -151,7 +151,13 @@ function wireEvents(lib: Library, emit: (e: LikenessEvent) => void, log: (m: str
   lib.on('done', (s) =>
     emit({
       event: 'index.done',
-      data: { done: s.done + s.failed, failed: s.failed, total: s.total, state: s.state },
+      data: {
+        done: s.done + s.failed,
+        failed: s.failed,
+        total: s.total,
+        state: s.state,
+        ...(s.error ? { error: s.error } : {}),
+      },
     }),
   );
   lib.on('changed', ({ reason }) => emit({ event: 'library.changed', data: { reason } }));

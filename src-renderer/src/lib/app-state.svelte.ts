@@ -68,7 +68,7 @@ export class AppState {
 
   get indexing(): JobProgress | null {
     const job = this.status?.indexing ?? null;
-    return job && job.state !== 'done' && job.state !== 'cancelled' ? job : null;
+    return job && job.state !== 'done' && job.state !== 'cancelled' && job.state !== 'failed' ? job : null;
   }
 
   get isEmpty(): boolean {
