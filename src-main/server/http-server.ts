@@ -47,6 +47,7 @@ const STATUS_OF: Record<ApiErrorCode, number> = {
   unavailable: 503,
   internal: 500,
   unauthorized: 401,
+  confirmation_required: 409,
 };
 
 /** Request body limits: small for ordinary calls, room for a base64 image (4/3 of the bytes) otherwise. */

@@ -14,6 +14,9 @@ import { createDefaultEmbedder, type EmbedderOptions } from '../embed/default-em
 import type { PhotoEmbedder } from '../embed/photo-embedder';
 import type { FinetuneOptions } from '../finetune/trainer';
 import { Library, type LibraryOptions } from '../library';
+import { FolderNeedsConfirmationError, FolderRefusedError } from '../scan/folder-check';
+import { DatabaseDamagedError } from '../store/integrity';
+import { LibraryLockedError } from '../store/library-lock';
 import type { SearchHit, SearchOptions as EngineSearchOptions } from '../query/types';
 import { albumPresence, albumsOfPhoto, failurePage, photoPage } from '../store/photo-listing';
 import type { PhotoRow } from '../store/types';
@@ -188,6 +191,9 @@ function searchOptions(o: SearchOptions): EngineSearchOptions {
 function asApiError(error: unknown): unknown {
   if (error instanceof ApiError) return error;
   if (error instanceof DecodeError) return new ApiError('invalid_argument', error.message);
+  // Another process indexes this library, or its database is damaged: nothing the arguments can fix.
+  if (error instanceof LibraryLockedError || error instanceof DatabaseDamagedError)
+    return new ApiError('unavailable', error.message);
   const message = (error as Error)?.message ?? String(error);
   if (/^No (photo|library folder|head version|album) with id|^No head version/.test(message))
     return new ApiError('not_found', message);
@@ -236,14 +242,13 @@ function engineApi(
   return {
     // ── folders ──────────────────────────────────────────────────────────────────────────────────────
     listFolders: async () => ({ folders: (await library()).listFolders().map(toFolderInfo) }),
-    addFolder: async ({ path: dir }) => {
+    addFolder: async ({ path: dir, confirm }) => {
       const lib = await library();
       let added;
       try {
-        added = await lib.addFolder(dir);
+        added = await lib.addFolder(dir, { confirm });
       } catch (error) {
-        const message = (error as Error).message;
-        throw new ApiError(/no such folder/.test(message) ? 'not_found' : 'invalid_argument', message);
+        throw folderError(error);
       }
       // Indexing starts by itself; the renderer follows it through index.progress.
       void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
@@ -252,7 +257,13 @@ function engineApi(
     },
     removeFolder: async ({ folderId }) => {
       const lib = await library();
-      if (!lib.removeFolder(folderId)) throw new ApiError('not_found', `No folder with id ${folderId}`);
+      let removed: boolean;
+      try {
+        removed = lib.removeFolder(folderId);
+      } catch (error) {
+        throw asApiError(error);
+      }
+      if (!removed) throw new ApiError('not_found', `No folder with id ${folderId}`);
       return { removed: true };
     },
 
@@ -369,6 +380,11 @@ function engineApi(
     startIndexing: async () => {
       const lib = await library();
       if (lib.isIndexing || lib.status().photos.pending === 0) return { started: false };
+      try {
+        lib.claimWriter();
+      } catch (error) {
+        throw asApiError(error);
+      }
       void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
       return { started: true };
     },
@@ -413,6 +429,16 @@ function engineApi(
       return { head: { version, combo: head.combo, dim: headOutDim(head.weights) } };
     },
   };
+}
+
+/** Why a folder could not be added, with the code the renderer acts on (ask, or show the reason). */
+function folderError(error: unknown): unknown {
+  if (error instanceof FolderNeedsConfirmationError) return new ApiError('confirmation_required', error.message);
+  if (error instanceof FolderRefusedError) return new ApiError('invalid_argument', error.message);
+  const mapped = asApiError(error);
+  if (mapped !== error) return mapped;
+  const message = (error as Error).message;
+  return new ApiError(/no such folder/.test(message) ? 'not_found' : 'invalid_argument', message);
 }
 
 /** An indexing run that failed as a whole (not per photo): the renderer refetches and sees the state. */

@@ -212,6 +212,13 @@ export class Store {
     );
   }
 
+  /** Whether the library holds photos (not missing) from this folder. */
+  folderHasPhotos(folderId: number): boolean {
+    return !!this.db
+      .prepare(`SELECT 1 FROM photos WHERE folder_id = ? AND status != 'missing' LIMIT 1`)
+      .get(folderId);
+  }
+
   /** Ids of the photos in these folders (left out of results while their folder is unreachable). */
   idsInFolders(folderIds: number[]): Set<number> {
     if (!folderIds.length) return new Set();

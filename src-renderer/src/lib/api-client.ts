@@ -85,7 +85,10 @@ function browserEnv(): ClientEnv {
     storage: w.sessionStorage,
     fetch: w.fetch.bind(w),
     WebSocket: globalThis.WebSocket as unknown as ClientEnv['WebSocket'],
-    channel: typeof BroadcastChannel === 'function' ? () => new BroadcastChannel(TOKEN_KEY) : undefined,
+    channel:
+      typeof BroadcastChannel === 'function'
+        ? () => new BroadcastChannel(TOKEN_KEY) as unknown as ChannelLike
+        : undefined,
   };
 }
 
