@@ -127,7 +127,8 @@ export class Library extends TypedEmitter<LibraryEvents> {
         lib.openWarnings.push(
           'The search index file was damaged; it is being rebuilt from the database (nothing is lost, searches are exact meanwhile)',
         );
-      for (const m of lib.openWarnings) queueMicrotask(() => lib.emit('warning', m));
+      // After the caller has had a chance to listen.
+      for (const m of lib.openWarnings) setImmediate(() => lib.emit('warning', m));
       if (opts.watch && writer) lib.setWatching(true);
       const checkAfter = opts.integrityCheckAfterMs ?? (opts.watch ? 60_000 : undefined);
       if (checkAfter !== undefined) lib.scheduleIntegrityCheck(checkAfter);
@@ -454,7 +455,12 @@ export class Library extends TypedEmitter<LibraryEvents> {
   }
 
   async duplicates(threshold = 0.95): Promise<DuplicateGroup[]> {
-    return findDuplicates(this.ctx, threshold);
+    const groups = await findDuplicates(this.ctx, threshold);
+    const gone = new Set(this.unavailableFolders().map((f) => f.id));
+    if (!gone.size) return groups;
+    return groups
+      .map((g) => ({ ...g, photos: g.photos.filter((h) => !gone.has(h.photo.folderId)) }))
+      .filter((g) => g.photos.length > 1);
   }
 
   /** Embedding of any image (path or bytes), optionally of a region of it, with the active head. */
