@@ -6,6 +6,7 @@
  *   likeness search IMAGE [-k N] [--json] [--db DIR]
  *   likeness duplicates [--threshold T] [--json] [--db DIR]
  *   likeness status [--json] [--db DIR]
+ *   likeness recover [--db DIR]
  *   likeness serve [--port N] [--db DIR]
  *
  * Exit codes: 0 ok, 1 error, 2 usage, 130 cancelled (Ctrl-C).
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { defaultLibraryDir } from '../engine/api/library-dir';
 import type { PhotoEmbedder } from '../engine/embed/photo-embedder';
 import { Library, type LibraryOptions } from '../engine/library';
+import { recoverLibrary } from '../engine/recover';
 import type { SearchHit } from '../engine/query/types';
 import { ProgressView } from './progress-view';
 
@@ -25,6 +27,7 @@ export const USAGE = `Usage:
   likeness search IMAGE [-k N] [--json]           photos like any image file
   likeness duplicates [--threshold T] [--json]    groups of near-duplicates (T: cosine, default 0.95)
   likeness status [--json]                        photo counts and index state
+  likeness recover                                rebuild a damaged library from its folders (keeps albums)
   likeness serve [--port N] [--db DIR]            the app in a browser (127.0.0.1)
 
 Options:
@@ -126,7 +129,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     say(USAGE);
     return EXIT.ok;
   }
-  if (!['index', 'similar', 'search', 'duplicates', 'status'].includes(args.command)) {
+  if (!['index', 'similar', 'search', 'duplicates', 'status', 'recover'].includes(args.command)) {
     warn(`likeness: unknown command "${args.command}"\n\n${USAGE}`);
     return EXIT.usage;
   }
@@ -138,7 +141,17 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     if (args.command === 'similar') need(1, 'a photo file from the library');
     if (args.command === 'search') need(1, 'an image file');
     embedder = await (deps.createEmbedder ?? defaultEmbedder)();
-    lib = await Library.open(args.db, embedder, deps.libraryOptions);
+    if (args.command === 'recover') {
+      const recovered = await recoverLibrary(args.db, embedder, deps.libraryOptions);
+      lib = recovered.lib;
+      const r = recovered.report;
+      warn(`the damaged database was kept as ${r.keptAt ?? '(none found)'}`);
+      for (const l of r.lost) warn(`could not be read: ${l}`);
+      for (const f of r.skippedFolders) warn(`folder not added back: ${f.error}`);
+      warn(`${r.albumsRestored} albums restored with ${r.albumPhotosRestored} photos; indexing the folders again`);
+      args.positional = lib.listFolders().map((f) => f.path);
+      args.command = 'index';
+    } else lib = await Library.open(args.db, embedder, deps.libraryOptions);
     lib.on('warning', (m) => warn(`warning: ${m}`));
     switch (args.command) {
       case 'index':
@@ -180,6 +193,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           model: st.modelId,
           head: st.head,
           index: st.index,
+          unavailableFolders: st.unavailableFolders.map((f) => f.path),
+          lockedBy: st.lockedBy,
         };
         if (args.json) say(JSON.stringify(doc, null, 2));
         else {
@@ -190,6 +205,9 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           );
           say(`head      v${st.head.version} ${st.head.kind} ${st.head.combo} ${st.head.dim}-d`);
           say(`index     ${st.index.ready ? 'ready' : 'building'}${st.index.exact ? ' (exact search)' : ''}`);
+          for (const f of doc.unavailableFolders)
+            say(`warning   ${f} cannot be found (drive not connected?): its photos are kept, left out of results`);
+          if (doc.lockedBy) say(`writer    another Likeness (pid ${doc.lockedBy}) is indexing this library`);
         }
         return EXIT.ok;
       }
@@ -272,6 +290,10 @@ async function runIndex(
     }
     const summary = await lib.startIndexing();
     view.finish();
+    if (summary.state === 'failed') {
+      stderr.write(`likeness: ${summary.error}\n`);
+      return EXIT.error;
+    }
     if (!lib.status().index.ready) {
       log('building the search index…');
       await lib.whenIndexReady();

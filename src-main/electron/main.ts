@@ -22,6 +22,7 @@ import { createEngineApi, type EngineHost } from '../engine/api/engine-api';
 import { defaultLibraryDir } from '../engine/api/library-dir';
 import { envValue } from '../engine/config';
 import { APP_INDEX, appSchemePrivileges, isAppUrl, registerAppProtocol } from './app-protocol';
+import { FolderGrants, grantedAddFolder } from './folder-grants';
 import { forwardEvents, registerIpc } from './ipc';
 import { mediaSchemePrivileges, registerMediaProtocol } from './media-protocol';
 import { loadWindowState, trackWindowState } from './window-state';
@@ -56,7 +57,12 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionCheckHandler(() => false);
 
   engine = await createEngineApi({ dbDir: defaultLibraryDir(), trash: (file) => shell.trashItem(file) });
-  const api: LikenessApi = { ...engine.api, ...hostMethods(engine) };
+  const grants = new FolderGrants();
+  const api: LikenessApi = {
+    ...engine.api,
+    addFolder: grantedAddFolder(engine.api.addFolder, grants),
+    ...hostMethods(engine, grants),
+  };
 
   registerAppProtocol(protocol, RENDERER_DIR);
   registerMediaProtocol(protocol, engine.images);
@@ -69,14 +75,16 @@ async function start(): Promise<void> {
   });
 }
 
-function hostMethods(host: EngineHost): HostApi {
+function hostMethods(host: EngineHost, grants: FolderGrants): HostApi {
   return {
     pickFolder: async () => {
       const options = { title: 'Add a photo folder', properties: ['openDirectory' as const] };
       const result = mainWindow
         ? await dialog.showOpenDialog(mainWindow, options)
         : await dialog.showOpenDialog(options);
-      return { path: result.canceled ? null : (result.filePaths[0] ?? null) };
+      const picked = result.canceled ? null : (result.filePaths[0] ?? null);
+      if (picked) grants.grant(picked);
+      return { path: picked };
     },
     revealPhoto: async ({ photoId }) => {
       // The path comes from the library, not from the renderer.

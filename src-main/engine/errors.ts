@@ -10,8 +10,10 @@ export type LikenessErrorCode =
   | 'invalid_input'
   /** the thing exists but cannot serve yet (a photo not indexed, indexing that failed) */
   | 'not_ready'
-  /** another job holds what the request needs (fine-tuning while switching heads) */
-  | 'busy';
+  /** another job holds what the request needs (fine-tuning while switching heads; another writer) */
+  | 'busy'
+  /** allowed only once the user confirms (the disk root, a huge folder): the call is repeated with `confirm` */
+  | 'needs_confirmation';
 
 export class LikenessError extends Error {
   constructor(
@@ -45,5 +47,11 @@ export class NotReadyError extends LikenessError {
 export class BusyError extends LikenessError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('busy', message, options);
+  }
+}
+
+export class NeedsConfirmationError extends LikenessError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('needs_confirmation', message, options);
   }
 }

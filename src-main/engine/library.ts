@@ -18,8 +18,13 @@ import { findDuplicates } from './query/duplicates';
 import { validateBox } from './query/region';
 import { searchByVector, type QueryContext } from './query/search';
 import type { Box, DuplicateGroup, SearchHit, SearchOptions } from './query/types';
+import { checkNewFolder } from './scan/folder-check';
 import { syncFolder, type ScanReport } from './scan/sync-folder';
 import { FolderWatcher } from './scan/watch-folders';
+import { folderAvailable, folderPresence } from './scan/folder-presence';
+import { integrityCheckInWorker } from './store/integrity';
+import { LibraryLockedError, WriteLock } from './store/library-lock';
+import { DB_FILE } from './store/open-database';
 import { Store } from './store/store';
 import type {
   AlbumRow,
@@ -39,6 +44,8 @@ export interface LibraryOptions {
   /** watch folders and index changes automatically (the app); off for the CLI and tests */
   watch?: boolean;
   watchDebounceMs?: number;
+  /** run the full integrity_check this long after open, when not indexing (ms; default: with `watch`, 60 s) */
+  integrityCheckAfterMs?: number;
 }
 
 export interface LibraryStatus {
@@ -48,6 +55,12 @@ export interface LibraryStatus {
   head: { version: number; kind: string; combo: string; dim: number };
   indexing: IndexProgress | null;
   index: { ready: boolean; exact: boolean; size: number };
+  /** library folders not reachable now (unmounted drive, renamed): their photos are left out of results */
+  unavailableFolders: FolderRow[];
+  /** another process writes this library (indexing); this one only reads */
+  lockedBy: number | null;
+  /** problems found by the last full integrity check, if any */
+  integrity: string[] | null;
 }
 
 export interface LibraryEvents extends IndexerEvents {
@@ -66,6 +79,12 @@ export class Library extends TypedEmitter<LibraryEvents> {
   private watcher: FolderWatcher | null = null;
   private scanning = new Map<number, Promise<ScanReport>>();
   private closed = false;
+  private writeLock: WriteLock | null = null;
+  private lockedBy: number | null = null;
+  private integrityProblems: string[] | null = null;
+  private integrityTimer: NodeJS.Timeout | null = null;
+  /** messages from opening (emitted before anyone could listen), e.g. an index rebuilt after damage */
+  readonly openWarnings: string[] = [];
 
   private constructor(
     readonly dbDir: string,
@@ -87,52 +106,115 @@ export class Library extends TypedEmitter<LibraryEvents> {
   static async open(dbDir: string, embedder: PhotoEmbedder, opts: LibraryOptions = {}): Promise<Library> {
     const dir = path.resolve(dbDir);
     const store = Store.open(dir);
+    // One writer per library; a second process opens it to read (similar, status) and refuses to index.
+    let lock: WriteLock | { heldBy: number } | null = null;
     try {
-      store.markInterruptedJobs();
-      const requeued = store.requeueOtherModels(embedder.modelId);
+      lock = WriteLock.tryAcquire(dir);
+      const writer = lock instanceof WriteLock;
+      if (writer) store.markInterruptedJobs();
+      const requeued = writer ? store.requeueOtherModels(embedder.modelId) : 0;
       const ops = opts.headOps ?? DEFAULT_HEAD_OPS;
       const index = new AnnIndex(store, dir, opts.ann);
       const heads = new HeadManager(store, index, ops, embedder);
       const head = heads.ensure();
-      index.open(head.version, headOutDim(head.weights));
+      const loaded = index.open(head.version, headOutDim(head.weights));
       const indexer = new Indexer(store, index, heads, embedder, path.join(dir, 'thumbs'), opts.indexer);
       const lib = new Library(dir, store, index, heads, indexer, embedder, opts);
+      if (lock instanceof WriteLock) lib.writeLock = lock;
+      else lib.lockedBy = lock.heldBy;
       if (requeued)
-        lib.emit('warning', `${requeued} photos were indexed with another model and will be indexed again`);
-      if (opts.watch) lib.setWatching(true);
+        lib.openWarnings.push(`${requeued} photos were indexed with another model and will be indexed again`);
+      if (loaded === 'corrupt')
+        lib.openWarnings.push(
+          'The search index file was damaged; it is being rebuilt from the database (nothing is lost, searches are exact meanwhile)',
+        );
+      // After the caller has had a chance to listen.
+      for (const m of lib.openWarnings) setImmediate(() => lib.emit('warning', m));
+      if (opts.watch && writer) lib.setWatching(true);
+      const checkAfter = opts.integrityCheckAfterMs ?? (opts.watch ? 60_000 : undefined);
+      if (checkAfter !== undefined) lib.scheduleIntegrityCheck(checkAfter);
       return lib;
     } catch (err) {
+      if (lock instanceof WriteLock) lock.release();
       store.close();
       throw err;
     }
   }
 
+  /** Takes the write lock if this instance does not hold it yet, else throws LibraryLockedError. */
+  claimWriter(): void {
+    if (this.writeLock) return;
+    const lock = WriteLock.tryAcquire(this.dbDir);
+    if (!(lock instanceof WriteLock)) {
+      this.lockedBy = lock.heldBy;
+      throw new LibraryLockedError(lock.heldBy, this.dbDir);
+    }
+    // The previous writer finished or crashed: this one takes over.
+    this.writeLock = lock;
+    this.lockedBy = null;
+    this.store.markInterruptedJobs();
+  }
+
+  get isWriter(): boolean {
+    return this.writeLock !== null;
+  }
+
+  /** Full integrity_check in a worker once the library has been idle for `afterMs` (retried while indexing). */
+  private scheduleIntegrityCheck(afterMs: number): void {
+    this.integrityTimer = setTimeout(() => {
+      if (this.closed) return;
+      if (this.isIndexing) return this.scheduleIntegrityCheck(afterMs);
+      void this.checkIntegrity().catch((err: Error) =>
+        this.emit('warning', `the database check could not run: ${err.message}`),
+      );
+    }, afterMs);
+    this.integrityTimer.unref();
+  }
+
+  /** Runs the full integrity_check (off the main thread); reports problems as a warning and in status. */
+  async checkIntegrity(): Promise<string[]> {
+    const problems = await integrityCheckInWorker(path.join(this.dbDir, DB_FILE));
+    this.integrityProblems = problems;
+    if (problems.length)
+      this.emit(
+        'warning',
+        `The library database in ${this.dbDir} is damaged (${problems.slice(0, 3).join('; ')}). Run "likeness recover --db ${this.dbDir}" to rebuild it from your folders, keeping albums where they can be read.`,
+      );
+    return problems;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.integrityTimer) clearTimeout(this.integrityTimer);
     this.watcher?.close();
     if (this.indexer.isRunning) {
       this.indexer.cancel();
       await this.indexer.run().catch(() => undefined);
     }
     await Promise.allSettled([...this.scanning.values()]);
-    this.index.close();
-    this.store.close();
+    // A rebuild after damage is finished before a short-lived process (the CLI) exits: healed on first use.
+    if (this.index.lastLoad === 'corrupt') await this.index.whenReady();
+    try {
+      this.index.close();
+    } finally {
+      this.store.close();
+      this.writeLock?.release();
+    }
   }
 
   // ── folders ────────────────────────────────────────────────────────────────
 
-  /** Registers a folder (nested folders are merged into the outermost) and scans it. */
-  async addFolder(dir: string): Promise<{ folder: FolderRow; scan: ScanReport }> {
-    let real: string;
-    try {
-      real = fs.realpathSync(path.resolve(dir));
-      if (!fs.statSync(real).isDirectory()) throw new Error('not a folder');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new NotFoundError(`Cannot add ${dir}: no such folder`);
-      throw new InvalidInputError(`Cannot add ${dir}: ${(err as Error).message}`);
-    }
+  /**
+   * Registers a folder (nested folders are merged into the outermost) and scans it. The folder passes
+   * checkNewFolder first (real path, no system folders; `confirm` for the disk root or > 100k files).
+   */
+  async addFolder(
+    dir: string,
+    opts: { confirm?: boolean } = {},
+  ): Promise<{ folder: FolderRow; scan: ScanReport }> {
+    this.claimWriter();
+    const real = checkNewFolder(dir, opts);
     const folders = this.store.listFolders();
     const inside = (child: string, parent: string) =>
       child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
@@ -152,6 +234,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
   removeFolder(folderId: number): boolean {
     const f = this.store.listFolders().find((x) => x.id === folderId);
     if (!f) return false;
+    this.claimWriter();
     this.watcher?.unwatch(folderId);
     const ids = this.store.removeFolder(folderId);
     for (const id of ids) {
@@ -163,13 +246,26 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return true;
   }
 
-  listFolders(): (FolderRow & { photoCount: number })[] {
+  listFolders(): (FolderRow & { photoCount: number; available: boolean })[] {
     const counts = this.store.folderPhotoCounts();
-    return this.store.listFolders().map((f) => ({ ...f, photoCount: counts.get(f.id) ?? 0 }));
+    return this.store.listFolders().map((f) => {
+      const photoCount = counts.get(f.id) ?? 0;
+      return { ...f, photoCount, available: folderAvailable(f.path, photoCount) };
+    });
+  }
+
+  /** Folders gone from disk now (an unmounted drive): reported, and their photos left out of results. */
+  unavailableFolders(): FolderRow[] {
+    // Cheap on every query: the photo count is only needed for an empty folder.
+    return this.store.listFolders().filter((f) => {
+      const state = folderPresence(f.path);
+      return state === 'gone' || (state === 'empty' && this.store.folderHasPhotos(f.id));
+    });
   }
 
   /** Incremental rescan of one folder (or all); the index follows (missing/changed out, restored back in). */
   async rescan(folderId?: number): Promise<ScanReport[]> {
+    this.claimWriter();
     const ids = folderId === undefined ? this.store.listFolders().map((f) => f.id) : [folderId];
     const out: ScanReport[] = [];
     for (const id of ids) out.push(await this.rescanFolder(id));
@@ -184,6 +280,11 @@ export class Library extends TypedEmitter<LibraryEvents> {
       .then(async () => {
         const folder = this.store.listFolders().find((f) => f.id === folderId);
         if (!folder) throw new NotFoundError(`No library folder with id ${folderId}`);
+        // A vanished folder (unmounted drive) is not scanned: its photos would all be marked missing.
+        if (this.unavailableFolders().some((f) => f.id === folderId)) {
+          this.emit('warning', unavailableMessage(folder.path));
+          return emptyReport(folderId, folder.path);
+        }
         const report = await syncFolder(this.store, folder);
         const version = this.heads.active.version;
         for (const id of [...report.missing, ...report.changed]) this.index.remove(id);
@@ -235,6 +336,13 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
   /** Indexes all pending photos; resolves when the run ends (done or cancelled). Joins a running run. */
   startIndexing(): Promise<IndexSummary> {
+    if (!this.indexer.isRunning) {
+      try {
+        this.claimWriter();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     return this.indexer.run();
   }
 
@@ -263,6 +371,9 @@ export class Library extends TypedEmitter<LibraryEvents> {
       head: { version: h.version, kind: h.kind, combo: h.combo, dim: headOutDim(h.weights) },
       indexing: this.indexer.isRunning ? this.indexer.lastProgress : null,
       index: { ready: this.index.state === 'ready', exact: this.index.exact, size: this.index.size },
+      unavailableFolders: this.unavailableFolders(),
+      lockedBy: this.writeLock ? null : this.lockedBy,
+      integrity: this.integrityProblems,
     };
   }
 
@@ -305,6 +416,12 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return { store: this.store, index: this.index, headVersion: () => this.heads.active.version };
   }
 
+  /** Search options plus the folders to leave out because they cannot be reached now. */
+  private withReachable(opts: SearchOptions): SearchOptions {
+    const gone = this.unavailableFolders().map((f) => f.id);
+    return gone.length ? { ...opts, excludeFolderIds: [...(opts.excludeFolderIds ?? []), ...gone] } : opts;
+  }
+
   /** Photos most similar to a library photo (itself excluded). */
   similar(photoId: number, opts: SearchOptions = {}): SearchHit[] {
     const v = this.store.getEmbedding(photoId, this.heads.active.version);
@@ -313,7 +430,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
       if (!p) throw new NotFoundError(`No photo with id ${photoId}`);
       throw new NotReadyError(`Photo ${photoId} (${p.path}) is not indexed (status ${p.status})`);
     }
-    return searchByVector(this.ctx, v, opts, new Set([photoId]));
+    return searchByVector(this.ctx, v, this.withReachable(opts), new Set([photoId]));
   }
 
   searchByVector(vector: Float32Array, opts: SearchOptions = {}): SearchHit[] {
@@ -321,12 +438,12 @@ export class Library extends TypedEmitter<LibraryEvents> {
       throw new InvalidInputError(
         `Query vector has ${vector.length} dimensions, the index ${this.heads.dim}`,
       );
-    return searchByVector(this.ctx, vector, opts);
+    return searchByVector(this.ctx, vector, this.withReachable(opts));
   }
 
   /** Embeds an image from outside the library (path or bytes) and searches with it. */
   async searchByImage(image: string | Buffer, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    return searchByVector(this.ctx, await this.embedImage(image), opts);
+    return searchByVector(this.ctx, await this.embedImage(image), this.withReachable(opts));
   }
 
   /** Query by a region of a library photo (box in fractions of the displayed image). */
@@ -334,11 +451,16 @@ export class Library extends TypedEmitter<LibraryEvents> {
     const p = this.store.getPhoto(photoId);
     if (!p) throw new NotFoundError(`No photo with id ${photoId}`);
     validateBox(box);
-    return searchByVector(this.ctx, await this.embedImage(p.path, { region: box }), opts);
+    return searchByVector(this.ctx, await this.embedImage(p.path, { region: box }), this.withReachable(opts));
   }
 
   async duplicates(threshold = 0.95): Promise<DuplicateGroup[]> {
-    return findDuplicates(this.ctx, threshold);
+    const groups = await findDuplicates(this.ctx, threshold);
+    const gone = new Set(this.unavailableFolders().map((f) => f.id));
+    if (!gone.size) return groups;
+    return groups
+      .map((g) => ({ ...g, photos: g.photos.filter((h) => !gone.has(h.photo.folderId)) }))
+      .filter((g) => g.photos.length > 1);
   }
 
   /** Embedding of any image (path or bytes), optionally of a region of it, with the active head. */
@@ -399,8 +521,27 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
   /** Adopts a head version (also the way back to an earlier one); the index rebuilds in the background. */
   async useHead(version: number): Promise<Omit<HeadRow, 'weights'>> {
+    this.claimWriter();
     const { weights: _w, ...h } = await this.heads.adopt(version);
     this.emit('head', { version: h.version, kind: h.kind });
     return h;
   }
+}
+
+function unavailableMessage(folder: string): string {
+  return `${folder} cannot be found or is empty (is its drive connected?): its photos are left out of results until it is back; nothing was deleted`;
+}
+
+function emptyReport(folderId: number, folder: string): ScanReport {
+  return {
+    folderId,
+    seen: 0,
+    added: [],
+    changed: [],
+    moved: [],
+    restored: [],
+    missing: [],
+    unchanged: 0,
+    issues: [{ path: folder, error: unavailableMessage(folder) }],
+  };
 }

@@ -1,6 +1,11 @@
 /**
- * Browser mode's guards: the per-run token (header, cookie or query), the Host/Origin checks that stop DNS
- * rebinding and cross-site WebSocket hijacking, and the security headers every response carries.
+ * Browser mode's guards: the per-run API token (Bearer header; `?token=` only to sign a page in and for the
+ * WebSocket), a separate media-only secret in a cookie, the Host/Origin checks that stop DNS rebinding and
+ * cross-site WebSocket hijacking, and the security headers every response carries.
+ *
+ * Why two secrets: browsers send a 127.0.0.1 cookie to every port of 127.0.0.1, so any other local web
+ * server the user visits receives it. The cookie therefore never holds the API token: it only lets the page
+ * load its assets, images and event stream, and it can be revoked (rotated) at any time.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,7 +16,7 @@ export function newToken(): string {
 
 /** Cookies are not port-scoped, so the name carries the port: two servers on one host don't clash. */
 export function cookieName(port: number): string {
-  return `likeness_${port}`;
+  return `likeness_media_${port}`;
 }
 
 function sameToken(candidate: string | undefined, token: string): boolean {
@@ -37,12 +42,16 @@ export function cookieToken(req: IncomingMessage, name: string): string | undefi
 export interface AuthSources {
   /** `?token=` in the URL (the printed address; the WebSocket, which cannot set headers) */
   query?: boolean;
-  /** the HttpOnly cookie set when the page was opened with the token (what <img> requests carry) */
+  /** the HttpOnly media cookie set when the page was opened with the token (what <img> requests carry) */
   cookie?: boolean;
 }
 
+/** Where a request may come from: the API takes only the Bearer token; media, pages and events the cookie. */
+
 export class Guard {
   readonly cookie: string;
+  /** the media-only capability held in the cookie; never the API token, rotated by `revokeMedia` */
+  private mediaSecret = newToken();
   private readonly hosts: Set<string>;
   private readonly origins: Set<string>;
 
@@ -59,8 +68,14 @@ export class Guard {
   authorized(req: IncomingMessage, url: URL, sources: AuthSources = {}): boolean {
     if (sameToken(bearerToken(req), this.token)) return true;
     if (sources.query && sameToken(url.searchParams.get('token') ?? undefined, this.token)) return true;
-    if (sources.cookie && sameToken(cookieToken(req, this.cookie), this.token)) return true;
+    if (sources.cookie && sameToken(cookieToken(req, this.cookie), this.mediaSecret)) return true;
     return false;
+  }
+
+  /** Revokes every media cookie handed out so far; returns the new one for the caller. */
+  revokeMedia(): string {
+    this.mediaSecret = newToken();
+    return this.sessionCookie();
   }
 
   /** A page on another name that resolves to 127.0.0.1 (DNS rebinding) sends a foreign Host header. */
@@ -75,7 +90,7 @@ export class Guard {
   }
 
   sessionCookie(): string {
-    return `${this.cookie}=${this.token}; Path=/; HttpOnly; SameSite=Strict`;
+    return `${this.cookie}=${this.mediaSecret}; Path=/; HttpOnly; SameSite=Strict`;
   }
 
   contentSecurityPolicy(): string {

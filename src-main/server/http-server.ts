@@ -47,6 +47,7 @@ const STATUS_OF: Record<ApiErrorCode, number> = {
   unavailable: 503,
   internal: 500,
   unauthorized: 401,
+  confirmation_required: 409,
 };
 
 /** Request body limits: small for ordinary calls, room for a base64 image (4/3 of the bytes) otherwise. */
@@ -157,12 +158,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
-  /** Lets a new tab of an already signed-in browser (cookie) learn the token for its API calls. */
+  /**
+   * GET: whether the media cookie is valid (never the API token: a new tab gets that from an open tab of the
+   * same origin). DELETE with the Bearer token: revokes every media cookie; the caller gets a fresh one.
+   */
   function handleSession(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.method === 'DELETE') {
+      if (!guard.authorized(req, url))
+        return sendError(res, 401, { code: 'unauthorized', message: 'Missing or wrong token' });
+      res.setHeader('Set-Cookie', guard.revokeMedia());
+      return sendJson(res, 200, { revoked: true });
+    }
     if (!guard.authorized(req, url, { cookie: true }))
       return sendError(res, 401, { code: 'unauthorized', message: 'Not signed in' });
-    res.setHeader('Cache-Control', 'no-store');
-    sendJson(res, 200, { token });
+    sendJson(res, 200, { signedIn: true });
   }
 
   function handleStatic(req: IncomingMessage, res: ServerResponse, url: URL, rawPath: string): void {

@@ -333,6 +333,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
   const folderInfo = (f: { id: number; path: string }): FolderInfo => ({
     ...f,
     photoCount: visible().filter((p) => p.folderId === f.id).length,
+    available: true,
   });
 
   if (options.preload) {

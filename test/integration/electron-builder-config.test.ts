@@ -23,6 +23,7 @@ interface Config {
   win?: { target?: string[] };
   mac?: { target?: string[] };
   directories?: { output?: string };
+  electronFuses?: Record<string, boolean>;
 }
 
 const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
@@ -80,4 +81,20 @@ test('the packaged entry point is the bundle build-main writes', async () => {
   assert.ok(
     entries().some((e) => `dist/main/${e.out}` === pkg.main && e.source === 'src-main/electron/main.ts'),
   );
+});
+
+test('Electron fuses: no RunAsNode, NODE_OPTIONS or inspect arguments; asar integrity and cookie encryption on', async () => {
+  const config = await load();
+  assert.deepEqual(config.electronFuses, {
+    runAsNode: false,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    enableEmbeddedAsarIntegrityValidation: true,
+    onlyLoadAppFromAsar: true,
+    enableCookieEncryption: true,
+    grantFileProtocolExtraPrivileges: false,
+  });
+  // The schema knows every one of these names (a misspelt fuse would be rejected, not silently ignored).
+  const misspelt = { ...config, electronFuses: { ...config.electronFuses, runAsNodee: false } } as Config;
+  await assert.rejects(validateConfiguration(misspelt, new DebugLogger(false)), /configuration\.electronFuses/);
 });

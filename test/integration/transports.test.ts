@@ -54,8 +54,8 @@ const fakeApi: LikenessApi = {
       indexing: null,
       index: { ready: true, exact: false },
     }),
-  listFolders: (a) => rec('listFolders', a, { folders: [{ id: 1, path: '/photos', photoCount: 3 }] }),
-  addFolder: (a) => rec('addFolder', a, { folder: { id: 2, path: a.path, photoCount: 0 } }),
+  listFolders: (a) => rec('listFolders', a, { folders: [{ id: 1, path: '/photos', photoCount: 3, available: true }] }),
+  addFolder: (a) => rec('addFolder', a, { folder: { id: 2, path: a.path, photoCount: 0, available: true } }),
   removeFolder: (a) => rec('removeFolder', a, { removed: true }),
   listPhotos: (a) =>
     rec('listPhotos', a, {

@@ -7,6 +7,7 @@ const API_CODES: Record<LikenessErrorCode, ApiErrorCode> = {
   invalid_input: 'invalid_argument',
   not_ready: 'unavailable',
   busy: 'unavailable',
+  needs_confirmation: 'confirmation_required',
 };
 
 /** A domain error as the ApiError the contract promises; anything else unchanged (it becomes 'internal'). */

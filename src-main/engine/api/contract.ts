@@ -44,6 +44,8 @@ export interface FolderInfo {
   id: number;
   path: string;
   photoCount: number;
+  /** false while the folder cannot be found (an unmounted drive): its photos are left out of results */
+  available: boolean;
 }
 
 export interface AlbumInfo {
@@ -79,7 +81,7 @@ export interface HeadInfo extends HeadSummary {
   heldOutR1: number | null;
 }
 
-export type JobState = 'scanning' | 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
+export type JobState = 'scanning' | 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled' | 'failed';
 
 export interface JobProgress {
   done: number;
@@ -101,6 +103,12 @@ export interface Status {
   head: HeadSummary | null;
   indexing: JobProgress | null;
   index: { ready: boolean; exact: boolean };
+  /** folders that cannot be found now; their photos are kept but left out of results */
+  unavailableFolders?: { id: number; path: string }[];
+  /** pid of another Likeness that writes (indexes) this library; this one can only search */
+  lockedBy?: number | null;
+  /** what the last full database check found wrong (absent or empty: nothing) */
+  databaseProblems?: string[];
 }
 
 export interface SearchResults {
@@ -194,7 +202,11 @@ export const methods = {
 
   listFolders: method(none, returns<{ folders: FolderInfo[] }>()),
   addFolder: method(
-    s.object({ path: s.string({ minLength: 1, maxLength: 4096 }) }),
+    s.object({
+      path: s.string({ minLength: 1, maxLength: 4096 }),
+      /** the user confirmed adding the disk root or a folder of more than 100k files */
+      confirm: s.optional(s.boolean()),
+    }),
     returns<{ folder: FolderInfo }>(),
   ),
   removeFolder: method(s.object({ folderId: id() }), returns<{ removed: boolean }>()),
@@ -292,7 +304,14 @@ export function isMethodName(name: string): name is MethodName {
 
 export interface EventPayloads {
   'index.progress': JobProgress;
-  'index.done': { done: number; failed: number; total: number; state: 'done' | 'cancelled' };
+  'index.done': {
+    done: number;
+    failed: number;
+    total: number;
+    state: 'done' | 'cancelled' | 'failed';
+    /** why the run stopped (state 'failed'), in plain words */
+    error?: string;
+  };
   /** photos, folders or albums changed; the renderer refetches what it shows */
   'library.changed': { reason: string };
   'finetune.progress': { epoch: number; epochs: number; loss: number; heldOutR1: number | null };
@@ -350,8 +369,16 @@ export type LikenessBridge = { [M in MethodName]: (args?: unknown) => Promise<Ou
 // ---------------------------------------------------------------------------------------------------
 
 /** `unauthorized` is only produced by browser mode's transport (missing or wrong token), never by the engine. */
-export type ApiErrorCode = 'invalid_argument' | 'not_found' | 'unavailable' | 'internal' | 'unauthorized';
+export type ApiErrorCode =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'unavailable'
+  | 'internal'
+  | 'unauthorized'
+  /** allowed, but only once the user confirms (the call is repeated with `confirm: true`) */
+  | 'confirmation_required';
 export const apiErrorCodes: readonly ApiErrorCode[] = [
+  'confirmation_required',
   'invalid_argument',
   'not_found',
   'unavailable',

@@ -153,7 +153,13 @@ function wireEvents(lib: Library, emit: (e: LikenessEvent) => void, log: (m: str
   lib.on('done', (s) =>
     emit({
       event: 'index.done',
-      data: { done: s.done + s.failed, failed: s.failed, total: s.total, state: s.state },
+      data: {
+        done: s.done + s.failed,
+        failed: s.failed,
+        total: s.total,
+        state: s.state,
+        ...(s.error ? { error: s.error } : {}),
+      },
     }),
   );
   lib.on('changed', ({ reason }) => emit({ event: 'library.changed', data: { reason } }));
@@ -222,9 +228,9 @@ function engineApi(
   return {
     // ── folders ──────────────────────────────────────────────────────────────────────────────────────
     listFolders: async () => ({ folders: (await library()).listFolders().map(toFolderInfo) }),
-    addFolder: async ({ path: dir }) => {
+    addFolder: async ({ path: dir, confirm }) => {
       const lib = await library();
-      const added = await lib.addFolder(dir);
+      const added = await lib.addFolder(dir, { confirm });
       // Indexing starts by itself; the renderer follows it through index.progress.
       void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
       const folder = lib.listFolders().find((f) => f.id === added.folder.id)!;
@@ -337,6 +343,7 @@ function engineApi(
     startIndexing: async () => {
       const lib = await library();
       if (lib.isIndexing || lib.status().photos.pending === 0) return { started: false };
+      lib.claimWriter();
       void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
       return { started: true };
     },

@@ -9,6 +9,7 @@ import { openImage } from '../decode/decode-image';
 import type { Library } from '../library';
 import { ApiError } from './contract';
 import type { ImageSource } from './media';
+import { servablePath } from './media-access';
 
 /** Formats every browser (and Electron) displays as they are. */
 const NATIVE_TYPES: Record<string, string> = {
@@ -24,10 +25,11 @@ const NATIVE_TYPES: Record<string, string> = {
 const CONVERTED_SIZE = 2560;
 
 export function libraryImages(library: () => Promise<Library>): ImageSource {
+  // Only decoded photos: a file that failed to decode (a text file named .jpg, a link to one) is never served.
   const photoOf = async (photoId: number) => {
     const lib = await library();
     const photo = lib.getPhoto(photoId);
-    if (!photo || photo.status === 'missing') throw new ApiError('not_found', `No photo with id ${photoId}`);
+    if (!photo || photo.status !== 'indexed') throw new ApiError('not_found', `No photo with id ${photoId}`);
     return { lib, photo };
   };
   return {
@@ -41,10 +43,13 @@ export function libraryImages(library: () => Promise<Library>): ImageSource {
       }
     },
     async original(photoId) {
-      const { photo } = await photoOf(photoId);
+      const { lib, photo } = await photoOf(photoId);
+      const folder = lib.store.listFolders().find((f) => f.id === photo.folderId);
+      const real = folder && (await servablePath(photo.path, folder.path));
+      if (!real) throw new ApiError('not_found', `Photo ${photoId} is no longer inside its library folder`);
       const type = NATIVE_TYPES[path.extname(photo.path).toLowerCase()];
-      if (type) return { path: photo.path, type };
-      return { bytes: await displayJpeg(photo.path), type: 'image/jpeg' };
+      if (type) return { path: real, type };
+      return { bytes: await displayJpeg(real), type: 'image/jpeg' };
     },
   };
 }

@@ -45,8 +45,8 @@ export function toPhotoDetails(
   };
 }
 
-export function toFolderInfo(f: FolderRow & { photoCount: number }): FolderInfo {
-  return { id: f.id, path: f.path, photoCount: f.photoCount };
+export function toFolderInfo(f: FolderRow & { photoCount: number; available: boolean }): FolderInfo {
+  return { id: f.id, path: f.path, photoCount: f.photoCount, available: f.available };
 }
 
 export function toAlbumInfo(a: AlbumRow, presence?: { count: number; cover: number | null }): AlbumInfo {
@@ -123,6 +123,9 @@ export function toStatus(s: LibraryStatus, embedder: PhotoEmbedder, running: boo
     head: { version: s.head.version, combo: s.head.combo, dim: s.head.dim },
     indexing: s.indexing ? toJobProgress(s.indexing) : running ? startup : null,
     index: { ready: s.index.ready, exact: s.index.exact },
+    unavailableFolders: s.unavailableFolders.map((f) => ({ id: f.id, path: f.path })),
+    lockedBy: s.lockedBy,
+    databaseProblems: s.integrity ?? [],
   };
 }
 

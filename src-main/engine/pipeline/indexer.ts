@@ -3,12 +3,13 @@ import path from 'node:path';
 import type { AnnIndex } from '../index/ann-index';
 import { writeFileAtomic } from '../index/file-checksum';
 import type { Store } from '../store/store';
+import { describeWriteError } from '../store/write-errors';
 import { BoundedQueue } from './bounded-queue';
 import type { DecodedPhoto, PhotoEmbedder } from './embedder';
 import type { HeadManager } from './head-manager';
 import { TypedEmitter } from './typed-emitter';
 
-export type IndexState = 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
+export type IndexState = 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled' | 'failed';
 
 export interface IndexProgress {
   done: number;
@@ -26,8 +27,10 @@ export interface IndexSummary {
   done: number;
   failed: number;
   total: number;
-  state: 'done' | 'cancelled';
+  state: 'done' | 'cancelled' | 'failed';
   seconds: number;
+  /** why the run stopped (state 'failed'): a write to the library failed, in plain words */
+  error?: string;
 }
 
 export interface IndexerEvents {
@@ -142,6 +145,14 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     const started = Date.now();
     this.state = 'running';
     const jobId = this.store.startJob('index');
+    // A failed write (disk full, database gone read-only) stops the whole run: it is recorded, reported and
+    // resumable, never an unhandled rejection. Per-photo decode/model errors are not fatal.
+    let fatal: Error | null = null;
+    const stopRun = (err: unknown) => {
+      fatal ??= describeWriteError(err, path.dirname(this.thumbsDir));
+      if (this.state === 'paused') this.resume();
+      this.state = 'cancelling';
+    };
     const inFlight = new Set<number>();
     let done = 0;
     let failed = 0;
@@ -205,7 +216,8 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       const code = (err as NodeJS.ErrnoException)?.code;
       const gone = code === 'ENOENT' || !fs.existsSync(file);
       const message = gone ? `${file}: file disappeared before it could be decoded` : fileError(file, err);
-      this.store.setStatus(id, gone ? 'missing' : 'failed', message);
+      // Only if still pending: a photo trashed or removed meanwhile stays out of the library.
+      if (!this.store.settlePending(id, gone ? 'missing' : 'failed', message)) return;
       if (!gone) failed++;
       this.emit('photo', { id, path: file, status: gone ? 'missing' : 'failed', error: message });
       update(file);
@@ -229,6 +241,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         }
       }
     };
+    const guarded = (worker: () => Promise<void>) => () => worker().catch(stopRun);
 
     const embedWorker = async () => {
       for (;;) {
@@ -254,9 +267,15 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         }
         const head = this.heads.active;
         const embeddings = this.heads.project(pooled);
-        batch.forEach((b, i) => {
+        for (const [i, b] of batch.entries()) {
+          if (stopping()) {
+            inFlight.delete(b.id);
+            continue;
+          }
           this.writeThumbnail(b.id, b.photo.thumbnail);
-          this.store.commitIndexed({
+          let committed: boolean;
+          try {
+            committed = this.store.commitIndexed({
             photoId: b.id,
             pooled: pooled[i],
             modelId: this.embedder.modelId,
@@ -265,20 +284,32 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
             width: b.photo.width,
             height: b.photo.height,
             takenAt: b.photo.takenAt,
-          });
-          inFlight.delete(b.id);
+            });
+          } catch (err) {
+            committed = false;
+            stopRun(err);
+          } finally {
+            inFlight.delete(b.id);
+          }
+          // Trashed, removed or failed to commit: no thumbnail or index entry may outlive it.
+          if (!committed) {
+            fs.rmSync(this.thumbnailPath(b.id), { force: true });
+            continue;
+          }
           this.index.add(b.id, embeddings[i]);
           done++;
           this.emit('photo', { id: b.id, path: b.path, status: 'indexed' });
           update(b.path);
-        });
+        }
+        if (stopping()) continue;
         this.store.updateJob(jobId, { done, failed });
         if (this.heads.needsRelearn(true)) await this.relearn();
       }
     };
 
-    const decoders = Array.from({ length: this.options.decodeConcurrency }, decodeWorker);
-    const consumer = embedWorker();
+    // The consumer's promise is guarded from the start: it may fail while the decoders are still running.
+    const consumer = guarded(embedWorker)();
+    const decoders = Array.from({ length: this.options.decodeConcurrency }, guarded(decodeWorker));
     try {
       await Promise.all(decoders);
     } finally {
@@ -287,15 +318,23 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     }
     const cancelled = this.isCancelling();
     if (!cancelled && this.heads.needsRelearn()) await this.relearn();
-    this.state = cancelled ? 'cancelled' : 'done';
-    this.store.finishJob(jobId, cancelled ? 'cancelled' : 'done');
-    this.index.save();
+    const end: IndexSummary['state'] = fatal ? 'failed' : cancelled ? 'cancelled' : 'done';
+    this.state = end;
+    try {
+      this.store.finishJob(jobId, end, fatal ? (fatal as Error).message : null);
+      this.index.save();
+    } catch (err) {
+      // Still full: the job row is marked interrupted at the next open; the index is rebuilt from SQLite.
+      if (!fatal) stopRun(err);
+      this.state = 'failed';
+    }
     const summary: IndexSummary = {
       done,
       failed,
       total: done + failed,
-      state: cancelled ? 'cancelled' : 'done',
+      state: this.state === 'failed' ? 'failed' : end,
       seconds: (Date.now() - started) / 1000,
+      ...(fatal ? { error: (fatal as Error).message } : {}),
     };
     this.progress = { ...this.progress!, done, failed, state: this.state, etaSeconds: 0 };
     this.emit('progress', this.progress);

@@ -24,8 +24,9 @@ export function filterFor(
     folders.length || o.from !== undefined || o.to !== undefined
       ? store.idsMatching({ folderIds: folders, from: o.from, to: o.to })
       : null;
-  if (!allowed && !exclude?.size) return undefined;
-  return (id) => (!allowed || allowed.has(id)) && !exclude?.has(id);
+  const away = o.excludeFolderIds?.length ? store.idsInFolders(o.excludeFolderIds) : null;
+  if (!allowed && !exclude?.size && !away?.size) return undefined;
+  return (id) => (!allowed || allowed.has(id)) && !exclude?.has(id) && !away?.has(id);
 }
 
 /** αQE (Radenović et al.): q' = norm(q + Σ sᵢ^α vᵢ) over the top n hits. */

@@ -9,6 +9,8 @@ export interface SearchOptions {
   expand?: boolean | { n?: number; alpha?: number };
   folderId?: number;
   folderIds?: number[];
+  /** folders whose photos are left out (e.g. unreachable now) */
+  excludeFolderIds?: number[];
   /** capture time (EXIF, else mtime) range, epoch ms, inclusive */
   from?: number;
   to?: number;

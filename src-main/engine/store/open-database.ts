@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { assertSound, explainCorruption } from './integrity';
 import { MIGRATIONS } from './migrations/index';
 
 export const DB_FILE = 'library.sqlite';
@@ -23,13 +24,22 @@ export function openDatabase(dbDir: string): Database.Database {
     db = new Database(path.join(dbDir, DB_FILE));
     db.pragma('journal_mode = WAL');
   } catch (err) {
+    const damaged = explainCorruption(err, dbDir);
+    if (damaged !== err) throw damaged;
     throw new DatabaseFolderError(`Cannot open database in ${dbDir}: ${(err as Error).message}`);
   }
   // NORMAL is durable against process crashes (kill -9) in WAL mode; only power loss can drop the last commits.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    // Structure only (no index cross-checks): the full integrity_check runs later, in idle time.
+    assertSound(db, dbDir);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 

@@ -203,6 +203,33 @@ export class Store {
     this.db.prepare('UPDATE photos SET status = ?, error = ? WHERE id = ?').run(status, error, id);
   }
 
+  /** Records the outcome of a photo's indexing only if it is still pending (not trashed or removed meanwhile). */
+  settlePending(id: number, status: PhotoStatus, error: string | null): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE photos SET status = ?, error = ? WHERE id = ? AND status = 'pending'`)
+        .run(status, error, id).changes === 1
+    );
+  }
+
+  /** Whether the library holds photos (not missing) from this folder. */
+  folderHasPhotos(folderId: number): boolean {
+    return !!this.db
+      .prepare(`SELECT 1 FROM photos WHERE folder_id = ? AND status != 'missing' LIMIT 1`)
+      .get(folderId);
+  }
+
+  /** Ids of the photos in these folders (left out of results while their folder is unreachable). */
+  idsInFolders(folderIds: number[]): Set<number> {
+    if (!folderIds.length) return new Set();
+    return new Set(
+      this.db
+        .prepare(`SELECT id FROM photos WHERE folder_id IN (${folderIds.map(() => '?').join(',')})`)
+        .pluck()
+        .all(...folderIds) as number[],
+    );
+  }
+
   /** A file that came back: indexed again if its vectors are still there, else pending. */
   restorePhoto(id: number): PhotoStatus {
     const has = this.db.prepare('SELECT 1 FROM pooled WHERE photo_id = ?').get(id);
@@ -266,9 +293,14 @@ export class Store {
     ).map(toPhoto);
   }
 
-  /** Commits one photo's results atomically: a crash leaves it either pending or fully indexed. */
-  commitIndexed(r: IndexedResult): void {
-    this.transaction(() => {
+  /**
+   * Commits one photo's results atomically: a crash leaves it either pending or fully indexed. Only a photo
+   * still pending is committed: one trashed, removed or re-queued meanwhile is not brought back (false).
+   */
+  commitIndexed(r: IndexedResult): boolean {
+    return this.transaction(() => {
+      const st = this.db.prepare('SELECT status FROM photos WHERE id = ?').pluck().get(r.photoId);
+      if (st !== 'pending') return false;
       this.db
         .prepare('INSERT OR REPLACE INTO pooled (photo_id, model_id, s, m, g) VALUES (?, ?, ?, ?, ?)')
         .run(
@@ -286,6 +318,7 @@ export class Store {
           `UPDATE photos SET status = 'indexed', error = NULL, width = ?, height = ?, taken_at = ? WHERE id = ?`,
         )
         .run(r.width, r.height, r.takenAt, r.photoId);
+      return true;
     });
   }
 

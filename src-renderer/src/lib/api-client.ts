@@ -42,6 +42,13 @@ export interface ClientEnv {
   storage?: { getItem(key: string): string | null; setItem(key: string, value: string): void };
   fetch: typeof fetch;
   WebSocket?: new (url: string) => WebSocketLike;
+  /** tabs of this origin (BroadcastChannel): how a new tab gets the token from an open one */
+  channel?: () => ChannelLike;
+}
+
+export interface ChannelLike {
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  postMessage(message: unknown): void;
 }
 
 export interface WebSocketLike {
@@ -78,6 +85,10 @@ function browserEnv(): ClientEnv {
     storage: w.sessionStorage,
     fetch: w.fetch.bind(w),
     WebSocket: globalThis.WebSocket as unknown as ClientEnv['WebSocket'],
+    channel:
+      typeof BroadcastChannel === 'function'
+        ? () => new BroadcastChannel(TOKEN_KEY) as unknown as ChannelLike
+        : undefined,
   };
 }
 
@@ -102,7 +113,7 @@ function electronTransport(bridge: LikenessBridge): Transport {
 
 function httpTransport(env: ClientEnv): Transport {
   const origin = `${env.location.protocol}//${env.location.host}`;
-  const token = tokenSource(env, origin);
+  const token = tokenSource(env);
   const events = eventStream(env, token);
 
   return {
@@ -134,11 +145,15 @@ function httpTransport(env: ClientEnv): Transport {
   };
 }
 
+/** How long a new tab waits for an open tab to share the token. */
+const ASK_TABS_MS = 1500;
+
 /**
  * The token arrives once in the page URL (`?token=`); it is kept in sessionStorage and removed from the
- * address bar. A new tab of a signed-in browser asks `/session`, which answers from the cookie.
+ * address bar. A new tab asks the open tabs of its origin over a BroadcastChannel (which never crosses
+ * origins, ports included); no cookie and no URL of the server ever hands the token out.
  */
-function tokenSource(env: ClientEnv, origin: string) {
+function tokenSource(env: ClientEnv) {
   const params = new URLSearchParams(env.location.search);
   const fromUrl = params.get('token');
   if (fromUrl) {
@@ -151,24 +166,36 @@ function tokenSource(env: ClientEnv, origin: string) {
       `${env.location.pathname}${query ? `?${query}` : ''}${env.location.hash}`,
     );
   }
-  let token: Promise<string> | undefined =
-    (fromUrl ?? env.storage?.getItem(TOKEN_KEY))
-      ? Promise.resolve((fromUrl ?? env.storage?.getItem(TOKEN_KEY)) as string)
-      : undefined;
+  const stored = () => env.storage?.getItem(TOKEN_KEY) ?? null;
+  const known = fromUrl ?? stored();
+  let token: Promise<string> | undefined = known ? Promise.resolve(known) : undefined;
+  const channel = env.channel?.();
+  let answer: ((t: string) => void) | undefined;
+  if (channel)
+    channel.onmessage = ({ data }) => {
+      const t = stored();
+      if (data === 'ask' && t) channel.postMessage({ token: t });
+      const offered = (data as { token?: unknown } | null)?.token;
+      if (typeof offered === 'string') answer?.(offered);
+    };
+  const askTabs = () =>
+    new Promise<string>((resolve, reject) => {
+      if (!channel) return reject(new Error('no channel'));
+      const timer = setTimeout(() => reject(new Error('no tab answered')), ASK_TABS_MS);
+      answer = (t) => {
+        clearTimeout(timer);
+        answer = undefined;
+        env.storage?.setItem(TOKEN_KEY, t);
+        resolve(t);
+      };
+      channel.postMessage('ask');
+    });
   return {
     get(): Promise<string> {
-      token ??= env
-        .fetch(`${origin}/session`, { credentials: 'same-origin' })
-        .then(async (r) => {
-          if (!r.ok) throw new Error();
-          const { token: t } = (await r.json()) as { token: string };
-          env.storage?.setItem(TOKEN_KEY, t);
-          return t;
-        })
-        .catch(() => {
-          token = undefined;
-          throw new ApiError('unauthorized', 'Not signed in: open the address printed by `likeness serve`');
-        });
+      token ??= askTabs().catch(() => {
+        token = undefined;
+        throw new ApiError('unauthorized', 'Not signed in: open the address printed by `likeness serve`');
+      });
       return token;
     },
   };

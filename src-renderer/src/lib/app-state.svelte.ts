@@ -68,7 +68,7 @@ export class AppState {
 
   get indexing(): JobProgress | null {
     const job = this.status?.indexing ?? null;
-    return job && job.state !== 'done' && job.state !== 'cancelled' ? job : null;
+    return job && job.state !== 'done' && job.state !== 'cancelled' && job.state !== 'failed' ? job : null;
   }
 
   get isEmpty(): boolean {
@@ -154,7 +154,15 @@ export class AppState {
       this.toast('error', 'Add a folder', 'Type the path of a folder with photos first.');
       return false;
     }
-    const result = await this.run('Could not add the folder', () => this.api.addFolder({ path: trimmed }));
+    const result = await this.run('Could not add the folder', async () => {
+      try {
+        return await this.api.addFolder({ path: trimmed });
+      } catch (error) {
+        // The disk root or a huge folder: the engine asks, the user decides.
+        if (!(error instanceof ApiError && error.code === 'confirmation_required')) throw error;
+        return globalThis.confirm(error.message) ? this.api.addFolder({ path: trimmed, confirm: true }) : undefined;
+      }
+    });
     if (!result) return false;
     this.toast('info', 'Folder added', `${result.folder.path} — indexing has started.`);
     await Promise.all([this.refreshStatus(), this.refreshFolders()]);

@@ -1,0 +1,64 @@
+/**
+ * Database health: a quick structural check at open (PRAGMA quick_check), a full integrity_check in a
+ * worker thread when the app is idle, and one message for a damaged database that says how to recover.
+ */
+import type Database from 'better-sqlite3';
+import { NotReadyError } from '../errors';
+import { spawnModuleWorker } from '../runtime/module-worker';
+
+export class DatabaseDamagedError extends NotReadyError {
+  constructor(
+    readonly dbDir: string,
+    readonly detail: string,
+  ) {
+    super(
+      `The library database in ${dbDir} is damaged (${detail}). Your photos are not affected. ` +
+        `To recover, run "likeness recover --db ${dbDir}": it keeps the damaged file aside, rebuilds the ` +
+        `library from your folders and keeps your albums where they can still be read.`,
+    );
+  }
+}
+
+const isCorruption = (err: unknown) =>
+  /^SQLITE_(CORRUPT|NOTADB)/.test(String((err as { code?: unknown })?.code ?? ''));
+
+/** Problems found by `PRAGMA <check>(limit)`, or [] when the database is sound. */
+export function runCheck(
+  db: Database.Database,
+  check: 'quick_check' | 'integrity_check',
+  limit = 10,
+): string[] {
+  const rows = db.pragma(`${check}(${limit})`, { simple: false }) as Record<string, string>[];
+  const lines = rows.map((r) => Object.values(r)[0]);
+  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+}
+
+/** The quick check at open: throws DatabaseDamagedError with the recovery path if the file is damaged. */
+export function assertSound(db: Database.Database, dbDir: string): void {
+  let problems: string[];
+  try {
+    problems = runCheck(db, 'quick_check', 5);
+  } catch (err) {
+    if (!isCorruption(err)) throw err;
+    problems = [(err as Error).message];
+  }
+  if (problems.length) throw new DatabaseDamagedError(dbDir, problems.join('; '));
+}
+
+/** Wraps SQLite's corruption errors met later (a page damaged after open) in the same advice. */
+export function explainCorruption(err: unknown, dbDir: string): unknown {
+  return isCorruption(err) ? new DatabaseDamagedError(dbDir, (err as Error).message) : err;
+}
+
+/** Full integrity_check on its own read-only connection in a worker thread; resolves to the problems found. */
+export function integrityCheckInWorker(dbFile: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const worker = spawnModuleWorker(import.meta.url, './integrity.worker', { dbFile });
+    worker.once('message', (m: { problems?: string[]; error?: string }) => {
+      void worker.terminate();
+      if (m.error) reject(new Error(m.error));
+      else resolve(m.problems ?? []);
+    });
+    worker.once('error', reject);
+  });
+}
