@@ -44,7 +44,13 @@ test('an edited photo sorts and filters by its DateTimeOriginal, not its edit da
   );
   await photo(path.join(photos, 'later.jpg'), 120, {}, { DateTimeOriginal: '2015:01:01 12:00:00' }, fileTime);
   // No capture date at all: its file time (2005) is what it sorts by.
-  await photo(path.join(photos, 'undated.jpg'), 40, { DateTime: '2024:12:31 18:00:00' }, {}, new Date(2005, 0, 1));
+  await photo(
+    path.join(photos, 'undated.jpg'),
+    40,
+    { DateTime: '2024:12:31 18:00:00' },
+    {},
+    new Date(2005, 0, 1),
+  );
 
   const engine = await createEngineApi({
     dbDir: path.join(dir, 'library'),

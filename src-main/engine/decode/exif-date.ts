@@ -40,8 +40,7 @@ export async function exifTakenAt(exif: Buffer | undefined): Promise<number | nu
   try {
     // raw strings (reviveValues: false): exifr's own revival would read them as local time, ignoring offsets
     tags = (await exifr.parse(tiffOf(exif), { pick: PAIRS.flat(), reviveValues: false })) as
-      | Record<string, unknown>
-      | undefined;
+      Record<string, unknown> | undefined;
   } catch {
     return null; // a malformed EXIF block costs the date, never the photo
   }
