@@ -9,14 +9,37 @@
  *   likeness recover [--db DIR]
  *   likeness serve [--port N] [--db DIR]
  *
+ * It is a client of the engine's API like the app's windows: every command calls the contract's methods
+ * (validated by `dispatch`, as the transports do) and `--json` prints the contract's shapes. The model
+ * loads only for the commands that run it (index, search), so the others answer at once.
+ *
  * Exit codes: 0 ok, 1 error, 2 usage, 130 cancelled (Ctrl-C).
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import {
+  ApiError,
+  dispatch,
+  MAX_QUERY_IMAGE_BYTES,
+  unavailableHostMethods,
+  type ArgsOf,
+  type EngineApi,
+  type EventName,
+  type EventPayloads,
+  type LikenessApi,
+  type MethodName,
+  type PhotoDetails,
+  type ResultOf,
+  type Status,
+} from '../engine/api/contract';
+import { createEngineApi, type EngineApiOptions, type EngineHost } from '../engine/api/engine-api';
 import { defaultLibraryDir } from '../engine/api/library-dir';
+import type { EmbedderOptions } from '../engine/embed/default-embedder';
 import type { PhotoEmbedder } from '../engine/embed/photo-embedder';
-import { Library, type LibraryOptions } from '../engine/library';
+import type { LibraryOptions } from '../engine/library';
+import { expectedProvider } from '../engine/runtime/provider-choice';
 import { recoverLibrary } from '../engine/recover';
-import type { SearchHit } from '../engine/query/types';
+import { createDefaultEmbedder } from '../engine/embed/default-embedder';
 import { ProgressView } from './progress-view';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, cancelled: 130 } as const;
@@ -33,7 +56,7 @@ export const USAGE = `Usage:
 Options:
   --db DIR   library folder (default: ${defaultLibraryDir()}; or set LIKENESS_DB)
   -k N       number of results (default 20)
-  --json     print one JSON document (queries: [{"path", "score"}] best first)
+  --json     print one JSON document: the API's result, photos as PhotoDetails (with their path)
 
 Exit codes: 0 ok, 1 error, 2 usage, 130 cancelled.`;
 
@@ -90,7 +113,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
 }
 
 export interface CliDeps {
-  createEmbedder?: () => Promise<PhotoEmbedder>;
+  createEmbedder?: (options: EmbedderOptions) => Promise<PhotoEmbedder>;
   libraryOptions?: LibraryOptions;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -98,14 +121,32 @@ export interface CliDeps {
   onInterrupt?: (fn: () => void) => () => void;
 }
 
-/** The default embedder, imported lazily so commands that need no model start fast. */
-async function defaultEmbedder(): Promise<PhotoEmbedder> {
-  const mod = await import('../engine/embed/default-embedder');
-  return mod.createDefaultEmbedder();
+/** The engine's API as the CLI calls it: every argument object checked against the contract first. */
+interface Engine {
+  call<M extends MethodName>(method: M, args?: ArgsOf<M>): Promise<ResultOf<M>>;
+  /** resolves with the next event of that name */
+  next<E extends EventName>(event: E): Promise<EventPayloads[E]>;
+  on<E extends EventName>(event: E, fn: (data: EventPayloads[E]) => void): () => void;
+  host: EngineHost;
 }
 
-const hitsJson = (hits: SearchHit[]) =>
-  hits.map((h) => ({ path: h.photo.path, score: Number(h.score.toFixed(6)) }));
+function connect(host: EngineHost): Engine {
+  const impl: LikenessApi = { ...(host.api as EngineApi), ...unavailableHostMethods('browser') };
+  const on = <E extends EventName>(event: E, fn: (data: EventPayloads[E]) => void) =>
+    host.events.subscribe((e) => e.event === event && fn(e.data as EventPayloads[E]));
+  return {
+    host,
+    call: (method, args) => dispatch(impl, method, args ?? {}) as never,
+    on,
+    next: (event) =>
+      new Promise((resolve) => {
+        const off = on(event, (data) => {
+          off();
+          resolve(data);
+        });
+      }),
+  };
+}
 
 export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
   const stdout = deps.stdout ?? process.stdout;
@@ -134,81 +175,69 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     return EXIT.usage;
   }
 
-  let lib: Library | undefined;
-  let embedder: PhotoEmbedder | undefined;
+  let engine: Engine | undefined;
   try {
     if (args.command === 'index') need(1, 'at least one folder');
     if (args.command === 'similar') need(1, 'a photo file from the library');
     if (args.command === 'search') need(1, 'an image file');
-    embedder = await (deps.createEmbedder ?? defaultEmbedder)();
     if (args.command === 'recover') {
-      const recovered = await recoverLibrary(args.db, embedder, deps.libraryOptions);
-      lib = recovered.lib;
-      const r = recovered.report;
+      // Recovery rebuilds the database outside the API (nobody else may write meanwhile), then indexes the
+      // recovered folders as `likeness index` does.
+      const embedder = await (deps.createEmbedder ?? createDefaultEmbedder)({});
+      const { lib, report: r } = await recoverLibrary(args.db, embedder, {
+        watch: false,
+        ...deps.libraryOptions,
+      });
       warn(`the damaged database was kept as ${r.keptAt ?? '(none found)'}`);
       for (const l of r.lost) warn(`could not be read: ${l}`);
       for (const f of r.skippedFolders) warn(`folder not added back: ${f.error}`);
-      warn(`${r.albumsRestored} albums restored with ${r.albumPhotosRestored} photos; indexing the folders again`);
+      warn(
+        `${r.albumsRestored} albums restored with ${r.albumPhotosRestored} photos; indexing the folders again`,
+      );
       args.positional = lib.listFolders().map((f) => f.path);
       args.command = 'index';
-    } else lib = await Library.open(args.db, embedder, deps.libraryOptions);
-    lib.on('warning', (m) => warn(`warning: ${m}`));
+      await lib.close();
+      await embedder.close?.();
+    }
+    const options: EngineApiOptions = {
+      dbDir: args.db,
+      trash: () => Promise.reject(new Error('the command line never deletes photos')),
+      log: (m) => warn(`likeness: ${m}`),
+      library: { watch: false, ...deps.libraryOptions },
+      preloadModel: false,
+    };
+    if (deps.createEmbedder) options.createEmbedder = deps.createEmbedder;
+    engine = connect(await createEngineApi(options));
     switch (args.command) {
       case 'index':
-        return await runIndex(lib, args, stdout, stderr, deps.onInterrupt ?? onSigint);
+        return await runIndex(engine, args, stdout, stderr, deps.onInterrupt ?? onSigint);
       case 'similar': {
-        const photo = lib.photoByPath(args.positional[0]);
-        if (!photo)
-          throw new Error(
-            `${path.resolve(args.positional[0])} is not in the library (index its folder, or use "likeness search")`,
-          );
-        printHits(lib.similar(photo.id, { k: args.k }), args.json, say);
+        const photo = await engine.call('findPhoto', { path: path.resolve(args.positional[0]) });
+        const found = await engine.call('similar', { photoId: photo.id, k: args.k });
+        await printResults(engine, found.results, args.json, say);
         return EXIT.ok;
       }
-      case 'search':
-        printHits(await lib.searchByImage(path.resolve(args.positional[0]), { k: args.k }), args.json, say);
+      case 'search': {
+        const file = path.resolve(args.positional[0]);
+        const found = await engine.call('searchByImage', { ...readQueryImage(file), k: args.k });
+        await printResults(engine, found.results, args.json, say);
         return EXIT.ok;
+      }
       case 'duplicates': {
-        const groups = await lib.duplicates(args.threshold);
-        if (args.json) say(JSON.stringify(groups.map((g) => hitsJson(g.photos))));
+        const { groups } = await engine.call('duplicates', { threshold: args.threshold });
+        const withPaths = await Promise.all(groups.map((g) => detailsOf(engine!, g)));
+        if (args.json) say(JSON.stringify({ groups: withPaths }));
         else if (!groups.length) say(`no near-duplicates at cosine ≥ ${args.threshold}`);
-        else
-          say(
-            groups
-              .map((g) => g.photos.map((h) => `${h.score.toFixed(4)}\t${h.photo.path}`).join('\n'))
-              .join('\n\n'),
-          );
+        else say(withPaths.map((g) => g.map((p) => p.path).join('\n')).join('\n\n'));
         return EXIT.ok;
       }
       case 'status': {
-        const st = lib.status();
-        const doc = {
-          db: lib.dbDir,
-          folders: lib.listFolders().map((f) => ({ path: f.path, photos: f.photoCount })),
-          indexed: st.photos.indexed,
-          pending: st.photos.pending,
-          failed: st.photos.failed,
-          missing: st.photos.missing,
-          total: st.photos.total,
-          model: st.modelId,
-          head: st.head,
-          index: st.index,
-          unavailableFolders: st.unavailableFolders.map((f) => f.path),
-          lockedBy: st.lockedBy,
-        };
-        if (args.json) say(JSON.stringify(doc, null, 2));
-        else {
-          say(`library   ${doc.db}`);
-          for (const f of doc.folders) say(`folder    ${f.path} (${f.photos} photos)`);
-          say(
-            `photos    ${doc.indexed} indexed, ${doc.pending} pending, ${doc.failed} failed, ${doc.missing} missing`,
-          );
-          say(`head      v${st.head.version} ${st.head.kind} ${st.head.combo} ${st.head.dim}-d`);
-          say(`index     ${st.index.ready ? 'ready' : 'building'}${st.index.exact ? ' (exact search)' : ''}`);
-          for (const f of doc.unavailableFolders)
-            say(`warning   ${f} cannot be found (drive not connected?): its photos are kept, left out of results`);
-          if (doc.lockedBy) say(`writer    another Likeness (pid ${doc.lockedBy}) is indexing this library`);
-        }
+        const status = await engine.call('status');
+        const { folders } = await engine.call('listFolders');
+        const device = deviceOf(status);
+        if (args.json)
+          say(JSON.stringify({ library: path.resolve(args.db), status, folders, device }, null, 2));
+        else printStatus(path.resolve(args.db), status, folders, device, say);
         return EXIT.ok;
       }
     }
@@ -221,9 +250,87 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
     warn(`likeness: ${(err as Error).message}`);
     return EXIT.error;
   } finally {
-    await lib?.close();
-    await (embedder as { close?: () => Promise<void> } | undefined)?.close?.();
+    await engine?.host.close();
   }
+}
+
+/** An image file as searchByImage takes it; "no such file" before anything is sent. */
+function readQueryImage(file: string): { bytesBase64: string; name: string } {
+  let bytes: Buffer;
+  try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_QUERY_IMAGE_BYTES)
+      throw new Error(`${file} is larger than ${MAX_QUERY_IMAGE_BYTES / 1024 / 1024} MiB`);
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${file}: no such file`);
+    throw err;
+  }
+  if (bytes.length === 0) throw new Error(`${file} is empty`);
+  return { bytesBase64: bytes.toString('base64'), name: path.basename(file) };
+}
+
+/** The details (with the path) of photos a result names by id. */
+function detailsOf(engine: Engine, photos: { id: number }[]): Promise<PhotoDetails[]> {
+  return Promise.all(photos.map((p) => engine.call('getPhoto', { photoId: p.id })));
+}
+
+async function printResults(
+  engine: Engine,
+  results: { photo: { id: number }; score: number }[],
+  json: boolean,
+  say: (s: string) => void,
+): Promise<void> {
+  const photos = await detailsOf(
+    engine,
+    results.map((r) => r.photo),
+  );
+  if (json) say(JSON.stringify({ results: results.map((r, i) => ({ photo: photos[i], score: r.score })) }));
+  else results.forEach((r, i) => say(`${r.score.toFixed(4)}\t${photos[i].path}`));
+}
+
+interface Device {
+  /** the execution provider: the one in use, or (model not loaded by this command) the one it would use */
+  provider: string;
+  loaded: boolean;
+  /** why better providers are not used */
+  skipped: { provider: string; reason: string }[];
+}
+
+function deviceOf(status: Status): Device {
+  if (status.provider) return { provider: status.provider, loaded: true, skipped: [] };
+  return { ...expectedProvider(), loaded: false };
+}
+
+const DEVICE_NAMES: Record<string, string> = {
+  cpu: 'CPU',
+  cuda: 'GPU (CUDA)',
+  dml: 'GPU (DirectML)',
+  coreml: 'Apple Neural Engine / GPU (Core ML)',
+};
+
+function printStatus(
+  library: string,
+  st: Status,
+  folders: { path: string; photoCount: number }[],
+  device: Device,
+  say: (s: string) => void,
+): void {
+  say(`library   ${library}`);
+  for (const f of folders) say(`folder    ${f.path} (${f.photoCount} photos)`);
+  const p = st.photos;
+  say(`photos    ${p.indexed} indexed, ${p.pending} pending, ${p.failed} failed`);
+  if (st.model) say(`model     ${st.model.name}, ${st.model.inputSize} px`);
+  const name = DEVICE_NAMES[device.provider] ?? device.provider;
+  say(`device    ${name}${device.loaded ? '' : ' (ONNX Runtime; the model loads when a command needs it)'}`);
+  for (const s of device.skipped) say(`          not ${DEVICE_NAMES[s.provider] ?? s.provider}: ${s.reason}`);
+  if (st.head) say(`head      v${st.head.version} ${st.head.combo} ${st.head.dim}-d`);
+  say(`index     ${st.index.ready ? 'ready' : 'building'}${st.index.exact ? ' (exact search)' : ''}`);
+  for (const f of st.unavailableFolders ?? [])
+    say(
+      `warning   ${f.path} cannot be found (drive not connected?): its photos are kept, left out of results`,
+    );
+  if (st.lockedBy) say(`writer    another Likeness (pid ${st.lockedBy}) is indexing this library`);
 }
 
 async function runServeCommand(argv: string[], warn: (s: string) => void): Promise<number> {
@@ -249,18 +356,13 @@ async function runServeCommand(argv: string[], warn: (s: string) => void): Promi
   return new Promise<number>(() => {}); // runs until the server's own signal handler exits
 }
 
-function printHits(hits: SearchHit[], json: boolean, say: (s: string) => void): void {
-  if (json) say(JSON.stringify(hitsJson(hits)));
-  else for (const h of hits) say(`${h.score.toFixed(4)}\t${h.photo.path}`);
-}
-
 function onSigint(fn: () => void): () => void {
   process.on('SIGINT', fn);
   return () => process.off('SIGINT', fn);
 }
 
 async function runIndex(
-  lib: Library,
+  engine: Engine,
   args: CliArgs,
   stdout: NodeJS.WritableStream,
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
@@ -271,59 +373,71 @@ async function runIndex(
   const offInt = onInterrupt(() => {
     if (interrupted) process.exit(EXIT.cancelled); // second Ctrl-C: leave now (the database stays consistent)
     interrupted = true;
-    lib.cancel();
+    void engine.call('cancelIndexing').catch(() => undefined);
   });
   const view = new ProgressView(stderr);
-  const offProgress = args.json ? () => {} : lib.on('progress', (p) => view.update(p));
+  const offProgress = args.json ? () => {} : engine.on('index.progress', (p) => view.update(p));
+  const started = Date.now();
   try {
+    // Adding a folder scans it and starts (or joins) the indexing run; wait for that run to end.
+    let run = engine.next('index.done');
     for (const dir of args.positional) {
-      const { folder, scan } = await lib.addFolder(dir);
-      log(
-        `${folder.path}: ${scan.seen} photos (${scan.added.length} new, ${scan.changed.length} changed, ${scan.moved.length} moved, ${scan.missing.length} missing)`,
-      );
-      for (const i of scan.issues.slice(0, 10)) log(`  skipped ${i.path}: ${i.error}`);
+      const { folder } = await engine.call('addFolder', { path: path.resolve(dir) });
+      log(`${folder.path}: ${folder.photoCount} photos`);
       if (interrupted) break;
     }
-    if (interrupted) {
-      log('cancelled');
-      return EXIT.cancelled;
+    let done = await run;
+    let newlyIndexed = done.done - done.failed;
+    let newlyFailed = done.failed;
+    // A folder scanned while the run was finishing leaves photos pending: run again for them.
+    while (done.state === 'done' && !interrupted && (await engine.call('status')).photos.pending > 0) {
+      run = engine.next('index.done');
+      if (!(await engine.call('startIndexing')).started) break;
+      done = await run;
+      newlyIndexed += done.done - done.failed;
+      newlyFailed += done.failed;
     }
-    const summary = await lib.startIndexing();
     view.finish();
-    if (summary.state === 'failed') {
-      stderr.write(`likeness: ${summary.error}\n`);
+    if (done.state === 'failed') {
+      stderr.write(`likeness: ${done.error ?? 'indexing failed'}\n`);
       return EXIT.error;
     }
-    if (!lib.status().index.ready) {
-      log('building the search index…');
-      await lib.whenIndexReady();
-    }
-    const st = lib.status();
-    const failures = lib.store.failedPhotos(20);
+    const cancelled = interrupted || done.state === 'cancelled';
+    if (!cancelled) await indexReady(engine, log);
+    const st = await engine.call('status');
+    const failures = await engine.call('listFailures', { offset: 0, limit: 20 });
+    const seconds = (Date.now() - started) / 1000;
     if (args.json) {
       stdout.write(
         JSON.stringify({
-          state: summary.state,
-          seconds: summary.seconds,
-          newlyIndexed: summary.done,
-          newlyFailed: summary.failed,
-          indexed: st.photos.indexed,
-          pending: st.photos.pending,
-          failed: st.photos.failed,
-          missing: st.photos.missing,
-          failures: failures.map((f) => ({ path: f.path, error: f.error })),
+          state: cancelled ? 'cancelled' : 'done',
+          seconds,
+          newlyIndexed,
+          newlyFailed,
+          photos: st.photos,
+          failures: failures.items,
         }) + '\n',
       );
     } else {
       log(
-        `${summary.state === 'cancelled' ? 'cancelled' : 'done'}: ${summary.done} indexed, ${summary.failed} failed in ${summary.seconds.toFixed(1)} s`,
+        `${cancelled ? 'cancelled' : 'done'}: ${newlyIndexed} indexed, ${newlyFailed} failed in ${seconds.toFixed(1)} s`,
       );
       log(`library: ${st.photos.indexed} indexed, ${st.photos.pending} pending, ${st.photos.failed} failed`);
-      for (const f of failures) log(`  failed ${f.error}`);
+      for (const f of failures.items) log(`  failed ${f.error}`);
     }
-    return summary.state === 'cancelled' ? EXIT.cancelled : EXIT.ok;
+    return cancelled ? EXIT.cancelled : EXIT.ok;
   } finally {
     offProgress();
     offInt();
   }
+}
+
+/**
+ * Waits for the search index to be built (after indexing, a new head rebuilds it in the background), so
+ * that the next command finds it on disk. The contract has no event for it, so this polls `status`.
+ */
+async function indexReady(engine: Engine, log: (s: string) => void): Promise<void> {
+  if ((await engine.call('status')).index.ready) return;
+  log('building the search index…');
+  while (!(await engine.call('status')).index.ready) await new Promise((r) => setTimeout(r, 100));
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { IndexProgress } from '../engine/pipeline/indexer';
+import type { JobProgress } from '../engine/api/contract';
 
 const fmtTime = (s: number | null): string => {
   if (s === null || !Number.isFinite(s)) return '--';
@@ -20,9 +20,10 @@ export class ProgressView {
     private readonly intervalMs = 5000,
   ) {}
 
-  update(p: IndexProgress): void {
-    const pct = p.total ? Math.floor(((p.done + p.failed) / p.total) * 100) : 100;
-    const stats = `${p.done + p.failed}/${p.total} ${pct}% ${p.rate.toFixed(1)}/s ETA ${fmtTime(p.etaSeconds)}${p.failed ? ` failed ${p.failed}` : ''}${p.state === 'paused' ? ' (paused)' : ''}`;
+  /** `p.done` counts every photo finished, indexed or failed (the contract's JobProgress). */
+  update(p: JobProgress): void {
+    const pct = p.total ? Math.floor((p.done / p.total) * 100) : 100;
+    const stats = `${p.done}/${p.total} ${pct}% ${p.rate.toFixed(1)}/s ETA ${fmtTime(p.etaSeconds)}${p.state === 'paused' ? ' (paused)' : ''}`;
     if (this.out.isTTY) {
       const cols = this.out.columns ?? 80;
       const width = 24;

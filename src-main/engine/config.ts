@@ -3,7 +3,7 @@
  * "Configuration" table lists the same names (a unit test keeps the two, and the code, in step).
  * Read on each call rather than once at start-up, so a test or a shell can set one per run.
  */
-import type { ProviderName } from './runtime/execution-provider';
+import type { ProviderName } from './runtime/provider-choice';
 
 /** name → what it does (the README's words). */
 export const ENV_VARS = {

@@ -421,6 +421,11 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
         error: p.error,
       };
     },
+    async findPhoto({ path: file }) {
+      const p = visible().find((x) => path.join(folders.get(x.folderId)!.path, x.name) === file);
+      if (!p) throw new ApiError('not_found', `${file} is not in the library`);
+      return api.getPhoto({ photoId: p.id });
+    },
     async similar({ photoId, ...opts }) {
       return search(indexedVector(photoId), opts, photoId);
     },

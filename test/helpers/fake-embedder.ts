@@ -10,7 +10,8 @@ import type { DecodedPhoto, DecodeRequest, PhotoEmbedder } from '../../src-main/
 export class FakeEmbedder implements PhotoEmbedder {
   readonly modelId: string;
   readonly channels = 48;
-  readonly provider = 'cpu';
+  /** like the real one: null until the "model" is loaded (load() or the first embed) */
+  provider: string | null = null;
   readonly description = { name: 'fake 4×4 pixels', tap: 'pixels', inputSize: 4 };
   embedCalls = 0;
   embedded = 0;
@@ -55,7 +56,12 @@ export class FakeEmbedder implements PhotoEmbedder {
     }
   }
 
+  async load(): Promise<string> {
+    return (this.provider = 'cpu');
+  }
+
   async embed(tensors: Uint8Array[]): Promise<Pooled[]> {
+    this.provider = 'cpu';
     this.embedCalls++;
     this.embedded += tensors.length;
     if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));

@@ -10,6 +10,7 @@ import { FakeEmbedder } from '../helpers/fake-embedder';
 import { makePhoto, tempDir } from '../helpers/images';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+// bin/likeness.js runs the bundle in dist/main, which `npm test` builds first (build:main).
 
 function capture() {
   const s = new PassThrough();
@@ -40,7 +41,12 @@ test('argument parsing: defaults, flags, usage errors', () => {
   assert.throws(() => parseCliArgs(['status', '--frobnicate']), /unknown option/);
 });
 
-test('index, status, similar, search, duplicates with --json', async () => {
+interface Hit {
+  photo: { id: number; name: string; path: string };
+  score: number;
+}
+
+test('index, status, similar, search, duplicates with --json print the API’s shapes', async () => {
   const photos = tempDir();
   for (let i = 0; i < 8; i++) await makePhoto(path.join(photos, `p${i}.jpg`), i);
   fs.copyFileSync(path.join(photos, 'p2.jpg'), path.join(photos, 'p2-copy.jpg'));
@@ -50,41 +56,61 @@ test('index, status, similar, search, duplicates with --json', async () => {
   const idx = await run(['index', photos, '--db', db, '--json']);
   assert.equal(idx.code, EXIT.ok, idx.err);
   const summary = JSON.parse(idx.out);
-  assert.deepEqual([summary.state, summary.indexed, summary.failed, summary.pending], ['done', 9, 1, 0]);
+  assert.equal(summary.state, 'done');
+  assert.deepEqual(summary.photos, { total: 10, indexed: 9, pending: 0, failed: 1, missing: 0 });
+  assert.deepEqual([summary.newlyIndexed, summary.newlyFailed], [9, 1]);
   assert.match(summary.failures[0].error, /broken\.jpg/);
+  assert.equal(summary.failures[0].path, path.join(fs.realpathSync(photos), 'broken.jpg'));
 
   const st = await run(['status', '--db', db, '--json']);
-  assert.equal(st.code, EXIT.ok);
+  assert.equal(st.code, EXIT.ok, st.err);
   const status = JSON.parse(st.out);
-  assert.deepEqual([status.indexed, status.pending, status.failed], [9, 0, 1]);
+  assert.deepEqual(
+    [status.status.photos.indexed, status.status.photos.pending, status.status.photos.failed],
+    [9, 0, 1],
+  );
+  assert.deepEqual(
+    status.folders.map((f: { photoCount: number }) => f.photoCount),
+    [10],
+  );
+  // No command here loaded the model: the device is the one it would run on.
+  assert.equal(status.status.provider, null);
+  assert.equal(status.device.loaded, false);
+  assert.ok(['cpu', 'cuda', 'dml', 'coreml'].includes(status.device.provider), status.device.provider);
 
   const sim = await run(['similar', path.join(photos, 'p2.jpg'), '-k', '3', '--json', '--db', db]);
   assert.equal(sim.code, EXIT.ok, sim.err);
-  const hits = JSON.parse(sim.out) as { path: string; score: number }[];
+  const hits = (JSON.parse(sim.out) as { results: Hit[] }).results;
   assert.equal(hits.length, 3);
-  assert.deepEqual(Object.keys(hits[0]).sort(), ['path', 'score']);
-  assert.equal(hits[0].path, path.join(photos, 'p2-copy.jpg'));
-  assert.ok(path.isAbsolute(hits[0].path));
+  assert.equal(hits[0].photo.name, 'p2-copy.jpg');
+  assert.equal(hits[0].photo.path, path.join(fs.realpathSync(photos), 'p2-copy.jpg'));
   assert.ok(hits[0].score > 0.999 && hits[0].score >= hits[1].score && hits[1].score >= hits[2].score);
 
   const outside = path.join(tempDir(), 'q.png');
   await makePhoto(outside, 5, { format: 'png' });
   const search = await run(['search', outside, '-k', '2', '--json', '--db', db]);
   assert.equal(search.code, EXIT.ok, search.err);
-  assert.equal(JSON.parse(search.out)[0].path, path.join(photos, 'p5.jpg'));
+  assert.equal((JSON.parse(search.out) as { results: Hit[] }).results[0].photo.name, 'p5.jpg');
 
   const dup = await run(['duplicates', '--threshold', '0.999', '--json', '--db', db]);
-  assert.equal(dup.code, EXIT.ok);
-  const groups = JSON.parse(dup.out) as { path: string }[][];
+  assert.equal(dup.code, EXIT.ok, dup.err);
+  const groups = (JSON.parse(dup.out) as { groups: { path: string }[][] }).groups;
   assert.equal(groups.length, 1);
-  assert.deepEqual(groups[0].map((h) => path.basename(h.path)).sort(), ['p2-copy.jpg', 'p2.jpg']);
+  assert.deepEqual(groups[0].map((p) => path.basename(p.path)).sort(), ['p2-copy.jpg', 'p2.jpg']);
 
   const text = await run(['similar', path.join(photos, 'p2.jpg'), '-k', '1', '--db', db]);
   assert.match(text.out, /^1\.0000\t.*p2-copy\.jpg\n$/);
+  const statusText = await run(['status', '--db', db]);
+  assert.match(statusText.out, /^device {4}(CPU|GPU|Apple)/m);
 
-  const notIn = await run(['similar', '/nowhere/x.jpg', '--db', db]);
+  const absent = await run(['similar', '/nowhere/x.jpg', '--db', db]);
+  assert.equal(absent.code, EXIT.error);
+  assert.match(absent.err, /\/nowhere\/x\.jpg: no such file/);
+  const notIn = await run(['similar', outside, '--db', db]);
   assert.equal(notIn.code, EXIT.error);
-  assert.match(notIn.err, /not in the library/);
+  assert.match(notIn.err, /q\.png is not in the library/);
+  const searchAbsent = await run(['search', '/nowhere/x.jpg', '--db', db]);
+  assert.match(searchAbsent.err, /\/nowhere\/x\.jpg: no such file/);
   const badImage = await run(['search', path.join(photos, 'broken.jpg'), '--db', db]);
   assert.equal(badImage.code, EXIT.error);
   assert.match(badImage.err, /broken\.jpg/);
@@ -110,7 +136,7 @@ test('Ctrl-C during index cancels with exit code 130, and a rerun finishes the j
   assert.match(err.text(), /cancelled/);
   const again = await run(['index', photos, '--db', db, '--json']);
   assert.equal(again.code, EXIT.ok);
-  assert.equal(JSON.parse(again.out).indexed, 12);
+  assert.equal(JSON.parse(again.out).photos.indexed, 12);
 });
 
 test('bin/likeness.js: usage errors exit 2, help exits 0', () => {

@@ -74,6 +74,10 @@ const fakeApi: LikenessApi = {
       error: null,
     });
   },
+  findPhoto: (a) =>
+    /^\/photos\/p\d\.jpg$/.test(a.path)
+      ? fakeApi.getPhoto({ photoId: Number(a.path.slice(9, 10)) })
+      : Promise.reject(new ApiError('not_found', `${a.path} is not in the library`)),
   similar: (a) => rec('similar', a, { results: [{ photo: photo(2), score: 0.9 }] }),
   searchByImage: (a) => rec('searchByImage', a, { results: [{ photo: photo(3), score: 0.8 }] }),
   searchByRegion: (a) => rec('searchByRegion', a, { results: [] }),

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp, { type Sharp } from 'sharp';
-import { DecodeError, decodeImage, exifTakenAt } from '../../src-main/engine/decode/decode-image';
+import { DecodeError, decodeImage } from '../../src-main/engine/decode/decode-image';
+import { exifDateToMs, exifTakenAt } from '../../src-main/engine/decode/exif-date';
 
 const input = { size: 64, fit: 'squash' as const };
 
@@ -65,8 +66,44 @@ test('bad input is a DecodeError naming the file and the cause', async () => {
   );
 });
 
-test('EXIF DateTimeOriginal is read as UTC epoch ms', () => {
-  assert.equal(exifTakenAt(Buffer.from('xx2021:07:04 12:30:00xx')), Date.UTC(2021, 6, 4, 12, 30, 0));
-  assert.equal(exifTakenAt(Buffer.from('no date')), null);
-  assert.equal(exifTakenAt(undefined), null);
+/** A real JPEG carrying real EXIF tags (sharp writes them; exifr reads them back). */
+async function jpegWithExif(ifd0: Record<string, string>, exif: Record<string, string>): Promise<Buffer> {
+  return sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })
+    .jpeg()
+    .withExif({ IFD0: ifd0, IFD2: exif })
+    .toBuffer();
+}
+
+test('taken date: DateTimeOriginal wins over the later edit date (IFD0 DateTime), read as local time', async () => {
+  const edited = await jpegWithExif(
+    { DateTime: '2024:12:31 23:59:00' },
+    { DateTimeOriginal: '2010:05:05 10:00:00' },
+  );
+  const d = await decodeImage(edited, { input });
+  assert.equal(d.takenAt, new Date(2010, 4, 5, 10, 0, 0).getTime());
+});
+
+test('taken date: the EXIF offset applies when present; CreateDate is the fallback', async () => {
+  const withOffset = await jpegWithExif(
+    {},
+    { DateTimeOriginal: '2010:05:05 10:00:00', OffsetTimeOriginal: '+02:00' },
+  );
+  assert.equal((await decodeImage(withOffset, { input })).takenAt, Date.UTC(2010, 4, 5, 8, 0, 0));
+  const digitized = await jpegWithExif({}, { DateTimeDigitized: '2012:01:02 03:04:05' });
+  assert.equal((await decodeImage(digitized, { input })).takenAt, new Date(2012, 0, 2, 3, 4, 5).getTime());
+  // Only an edit date, or an unset camera clock: no capture time (the store falls back to the file's).
+  const editOnly = await jpegWithExif({ DateTime: '2024:12:31 23:59:00' }, {});
+  assert.equal((await decodeImage(editOnly, { input })).takenAt, null);
+  const unset = await jpegWithExif({}, { DateTimeOriginal: '0000:00:00 00:00:00' });
+  assert.equal((await decodeImage(unset, { input })).takenAt, null);
+});
+
+test('exif dates: offsets, local time, rubbish', async () => {
+  assert.equal(exifDateToMs('2021:07:04 12:30:00', '-05:30'), Date.UTC(2021, 6, 4, 18, 0, 0));
+  assert.equal(exifDateToMs('2021:07:04 12:30:00', 'Z'), Date.UTC(2021, 6, 4, 12, 30, 0));
+  assert.equal(exifDateToMs('2021:07:04 12:30:00'), new Date(2021, 6, 4, 12, 30, 0).getTime());
+  assert.equal(exifDateToMs('no date'), null);
+  assert.equal(exifDateToMs(undefined), null);
+  assert.equal(await exifTakenAt(undefined), null);
+  assert.equal(await exifTakenAt(Buffer.from('Exif\0\0garbage that is not TIFF')), null);
 });

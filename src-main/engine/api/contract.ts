@@ -221,6 +221,8 @@ export const methods = {
     returns<Page<PhotoSummary>>(),
   ),
   getPhoto: method(s.object({ photoId: id() }), returns<PhotoDetails>()),
+  /** The library photo at an absolute file path; not_found says "no such file" or "not in the library". */
+  findPhoto: method(s.object({ path: s.string({ minLength: 1, maxLength: 4096 }) }), returns<PhotoDetails>()),
 
   similar: method(s.object({ photoId: id(), ...searchOptions }, dateRange), returns<SearchResults>()),
   searchByImage: method(searchByImageArgs, returns<SearchResults>()),

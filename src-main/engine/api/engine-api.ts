@@ -54,6 +54,11 @@ export interface EngineApiOptions {
   library?: LibraryOptions;
   /** overrides of the fine-tune defaults (tests: fewer epochs) */
   fineTune?: Partial<FinetuneOptions>;
+  /**
+   * Load the model as soon as the library is open (default), so the status bar names the device and the
+   * first query does not wait; the CLI passes false: the model then loads only when inference needs it.
+   */
+  preloadModel?: boolean;
 }
 
 export interface EngineHost {
@@ -104,6 +109,13 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
       options.fineTune,
     );
     emit({ event: 'library.changed', data: { reason: 'library opened' } });
+    if (options.preloadModel !== false && embedder.load) {
+      const loaded = embedder.load();
+      void loaded.then(
+        () => emit({ event: 'library.changed', data: { reason: 'model loaded' } }),
+        (error: Error) => log(`the photo model could not be loaded: ${error.message}`),
+      );
+    }
     return lib;
   })();
   let loadError: Error | undefined;
@@ -220,6 +232,10 @@ function engineApi(
       throw new InvalidInputError(`An album called "${trimmed}" already exists`);
     return trimmed;
   };
+  const details = (lib: Library, p: PhotoRow) => {
+    const folder = lib.store.listFolders().find((f) => f.id === p.folderId)!;
+    return toPhotoDetails(p, folder, albumsOfPhoto(lib.store, p.id));
+  };
   const checkPhotos = (lib: Library, ids: number[]) => {
     for (const id of ids) photoOf(lib, id);
   };
@@ -251,9 +267,18 @@ function engineApi(
     },
     getPhoto: async ({ photoId }) => {
       const lib = await library();
-      const p = photoOf(lib, photoId);
-      const folder = lib.store.listFolders().find((f) => f.id === p.folderId)!;
-      return toPhotoDetails(p, folder, albumsOfPhoto(lib.store, photoId));
+      return details(lib, photoOf(lib, photoId));
+    },
+    findPhoto: async ({ path: file }) => {
+      const lib = await library();
+      const p = lib.photoByPath(file);
+      if (p && p.status !== 'missing') return details(lib, p);
+      throw new ApiError(
+        'not_found',
+        fs.existsSync(file)
+          ? `${file} is not in the library (add its folder, or search with it as an outside image)`
+          : `${file}: no such file`,
+      );
     },
 
     // ── queries ──────────────────────────────────────────────────────────────────────────────────────

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { InvalidInputError } from '../errors';
+import { exifTakenAt } from './exif-date';
 
 /** How a photo is fitted to the model's square input. */
 export type FitMode = 'squash' | 'crop' | 'pad';
@@ -72,15 +73,6 @@ export async function openImage(buf: Buffer): Promise<Sharp> {
   return isHeif(buf)
     ? heifToSharp(buf).catch(() => sharp(buf, { limitInputPixels: MAX_PIXELS }))
     : sharp(buf, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false });
-}
-
-/** EXIF DateTimeOriginal ("YYYY:MM:DD HH:MM:SS") → epoch ms, read from sharp's raw EXIF block. */
-export function exifTakenAt(exif: Buffer | undefined): number | null {
-  if (!exif) return null;
-  const m = /(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})/.exec(exif.toString('latin1'));
-  if (!m) return null;
-  const t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
-  return Number.isFinite(t) && +m[1] > 1900 ? t : null;
 }
 
 function describe(e: unknown): string {
@@ -175,7 +167,7 @@ export async function decodeImage(
       width,
       height,
       thumbnail,
-      takenAt: exifTakenAt(meta.exif),
+      takenAt: await exifTakenAt(meta.exif),
     };
   } catch (e) {
     if (e instanceof DecodeError) throw e;

@@ -81,6 +81,7 @@ export class BackboneThread {
   /** All inputs must share one size (size × size × 3 uint8); runs are serialised by the worker. */
   async run(images: Uint8Array[], size = this.manifest.input.size): Promise<Pooled[]> {
     if (images.length === 0) return [];
+    if (!this.provider) await this.warm(); // the first run loads the model; say where it runs
     const batch = packBatch(images, size);
     const id = this.nextId++;
     const r = await this.call<'run'>({ type: 'run', id, batch, count: images.length, size }, [batch.buffer]);

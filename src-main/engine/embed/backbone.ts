@@ -1,10 +1,12 @@
 /**
  * The CGD backbone in ONNX Runtime: a batch of uint8 photos → their SPoC, MAC and GeM vectors.
- * The session is created lazily, on first use, so that opening the library stays instant.
+ * The session is created lazily, on first use, so that opening the library stays instant; the model's
+ * bytes are checked against the manifest then, and the checked bytes are what ONNX Runtime loads.
  */
+import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import type { Pooled } from '../head/head-types';
-import type { ModelManifest } from '../model/model-store';
+import { checkModelBytes, type ModelManifest } from '../model/model-store';
 import {
   createSessionWithFallback,
   type ProviderChoice,
@@ -35,12 +37,24 @@ export class Backbone {
   ) {}
 
   private session(): Promise<ProviderChoice> {
-    this.choice ??= createSessionWithFallback(this.modelPath, this.providers, this.log).then((c) => {
-      this.provider = c.provider;
-      this.log(`Backbone ${this.manifest.id} running on ${c.provider}`);
-      return c;
-    });
-    return this.choice;
+    if (this.choice) return this.choice;
+    const choice = this.verifiedBytes()
+      .then((bytes) => createSessionWithFallback(bytes, this.providers, this.log))
+      .then((c) => {
+        this.provider = c.provider;
+        this.log(`Backbone ${this.manifest.id} running on ${c.provider}`);
+        return c;
+      });
+    // a failed load (tampered file, no provider) reaches every caller, and the next call tries again
+    choice.catch(() => this.choice === choice && (this.choice = null));
+    this.choice = choice;
+    return choice;
+  }
+
+  private async verifiedBytes(): Promise<Uint8Array> {
+    const bytes = await fs.promises.readFile(this.modelPath);
+    checkModelBytes(this.manifest, this.modelPath, bytes);
+    return bytes;
   }
 
   /** Loads the session now (to report the provider early). */

@@ -1,8 +1,12 @@
 /**
  * The default PhotoEmbedder: sharp/heic decoding + the CGD backbone built from nsfwjs.
+ *
+ * Creating it reads only the model's manifest: the model is checked and loaded into ONNX Runtime (in a
+ * worker thread) on the first `load()` or `embed()`, so that commands needing no inference (`likeness
+ * status`, `duplicates`, `similar` on a library photo) never pay for it.
  */
 import { decodeImage } from '../decode/decode-image';
-import { ensureModel, defaultModelsDir } from '../model/model-store';
+import { defaultModelsDir, loadInstalledModel } from '../model/model-store';
 import { DEFAULT_BACKBONE } from '../model/model-spec';
 import { BackboneThread } from './backbone-thread';
 import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from './photo-embedder';
@@ -12,25 +16,29 @@ export const THUMBNAIL_SIZE = 320;
 export interface EmbedderOptions {
   backbone?: string;
   modelsDir?: string;
+  /** a variant file listed in the model's manifest (default: its main file) */
+  modelFile?: string;
   log?: (m: string) => void;
 }
 
 export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise<PhotoEmbedder> {
   const log = opts.log ?? (() => {});
-  const { manifest, modelPath } = ensureModel(
+  const { manifest, modelPath, modelId } = loadInstalledModel(
     opts.backbone ?? DEFAULT_BACKBONE,
     opts.modelsDir ?? defaultModelsDir(),
-    log,
+    opts.modelFile,
   );
   // inference runs in a worker thread: ORT's run() blocks the thread that calls it
   const backbone = new BackboneThread(manifest, modelPath, log);
-  const provider = await backbone.warm();
   const input = { size: manifest.input.size, fit: manifest.input.fit };
   return {
-    modelId: `${manifest.id}@${manifest.sha256.slice(0, 12)}`,
+    modelId,
     channels: manifest.outputs.dim,
-    provider,
+    get provider() {
+      return backbone.provider;
+    },
     description: { name: manifest.name, tap: manifest.tap, inputSize: manifest.input.size },
+    load: () => backbone.warm(),
     async decode(source: string | Buffer, req: DecodeRequest = {}): Promise<DecodedPhoto> {
       const d = await decodeImage(
         source,

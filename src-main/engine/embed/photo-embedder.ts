@@ -29,10 +29,15 @@ export interface PhotoEmbedder {
   readonly modelId: string;
   /** length of each pooled vector */
   readonly channels: number;
-  /** the execution provider in use (cuda, dml, coreml, cpu) */
-  readonly provider: string;
+  /** the execution provider in use (cuda, dml, coreml, cpu); null until the model is loaded */
+  readonly provider: string | null;
   /** human-readable model description for the status panel */
   readonly description: { name: string; tap: string; inputSize: number };
+  /**
+   * Loads the model now (it is otherwise loaded by the first `embed`), resolving to the provider; throws
+   * if the model cannot be used (missing, modified, no execution provider). Optional for test fakes.
+   */
+  load?(): Promise<string>;
   /** throws DecodeError (a clear message naming the file and the cause) */
   decode(source: string | Buffer, request?: DecodeRequest): Promise<DecodedPhoto>;
   /** batched backbone: one Pooled per decoded photo, in order */

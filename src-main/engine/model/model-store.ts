@@ -1,16 +1,17 @@
 /**
  * The generated backbone models on disk: `<modelsDir>/<id>/backbone.onnx` + `manifest.json`.
- * A missing or stale model (converter, source package or spec changed) is rebuilt from nsfwjs;
- * one whose bytes do not match the manifest's checksum is refused, never silently used.
+ * Build time (`ensureModel`, `npm run build:model`): a missing or stale model (converter, source package
+ * or spec changed) is rebuilt from nsfwjs. Run time (`loadInstalledModel`): the model is read as
+ * installed, with no nsfwjs (a packaged app does not ship it); its checksum is checked when it is loaded
+ * for inference (`checkModelBytes`), and one whose bytes do not match is refused, never silently used.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { envValue } from '../config';
 import type { FitMode } from '../decode/decode-image';
 import { BACKBONE_INPUT, BACKBONE_OUTPUTS, OPSET, kerasToOnnx } from '../../model-build/keras-to-onnx';
 import { BACKBONES, CONVERTER_VERSION, DEFAULT_BACKBONE, type BackboneSpec } from './model-spec';
+import { resolveModelsDir } from './models-dir';
 import { loadKerasModel, nsfwjsRoot, nsfwjsVersion } from '../../model-build/nsfwjs-source';
 
 export interface ModelManifest {
@@ -31,25 +32,30 @@ export interface ModelManifest {
   file: string;
   bytes: number;
   sha256: string;
+  /** further files of the same graph (e.g. a quantised variant), each with its own checksum */
+  files?: ModelFile[];
   createdAt: string;
+}
+
+/** One loadable file of a model and what its bytes must be. */
+export interface ModelFile {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** Every file the manifest vouches for, the main one first. */
+export function modelFiles(m: ModelManifest): ModelFile[] {
+  return [{ file: m.file, bytes: m.bytes, sha256: m.sha256 }, ...(m.files ?? [])];
 }
 
 export class TamperedModelError extends Error {
   override name = 'TamperedModelError';
 }
 
-/** resources/models beside the project root (dev) or LIKENESS_MODELS_DIR (packaged app). */
+/** See models-dir.ts: LIKENESS_MODELS_DIR, the packaged app's resources, or the project's resources/models. */
 export function defaultModelsDir(): string {
-  const configured = envValue('LIKENESS_MODELS_DIR');
-  if (configured) return configured;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'resources'))) {
-      return path.join(dir, 'resources', 'models');
-    }
-    dir = path.dirname(dir);
-  }
-  return path.resolve('resources', 'models');
+  return resolveModelsDir();
 }
 
 const sha256 = (buf: Uint8Array) => crypto.createHash('sha256').update(buf).digest('hex');
@@ -63,12 +69,15 @@ function readManifest(file: string): ModelManifest | null {
 }
 
 function isCurrent(m: ModelManifest | null, id: string, spec: BackboneSpec, sourceVersion: string): boolean {
+  return !!m && m.source.version === sourceVersion && matchesSpec(m, id, spec);
+}
+
+/** The manifest describes the graph this build of the app expects (whatever nsfwjs version it came from). */
+function matchesSpec(m: ModelManifest, id: string, spec: BackboneSpec): boolean {
   return (
-    !!m &&
     m.id === id &&
     m.converterVersion === CONVERTER_VERSION &&
     typeof m.flops === 'number' &&
-    m.source.version === sourceVersion &&
     m.source.model === spec.source &&
     m.tap === spec.tap &&
     m.input.size === spec.inputSize &&
@@ -153,12 +162,62 @@ export function ensureModel(
 }
 
 export function verifyModel(manifest: ModelManifest, modelPath: string): void {
-  const bytes = fs.readFileSync(modelPath);
+  checkModelBytes(manifest, modelPath, fs.readFileSync(modelPath));
+}
+
+/**
+ * Throws TamperedModelError unless `bytes` (read from `modelPath`) are a file the manifest vouches for.
+ * Callers load these same bytes into ONNX Runtime, so what is checked is what runs.
+ */
+export function checkModelBytes(manifest: ModelManifest, modelPath: string, bytes: Uint8Array): void {
+  const expected = modelFiles(manifest).find((f) => f.file === path.basename(modelPath));
   const actual = sha256(bytes);
-  if (actual !== manifest.sha256 || bytes.length !== manifest.bytes) {
+  if (!expected || actual !== expected.sha256 || bytes.length !== expected.bytes) {
     throw new TamperedModelError(
-      `Model file ${modelPath} does not match its manifest (sha256 ${actual.slice(0, 12)}… ≠ ${manifest.sha256.slice(0, 12)}…): ` +
+      `Model file ${modelPath} does not match its manifest (sha256 ${actual.slice(0, 12)}… ≠ ${expected?.sha256.slice(0, 12) ?? 'none'}…): ` +
         'it was modified or corrupted, so it is refused. Delete the folder and run `npm run build:model` to rebuild it.',
     );
   }
+}
+
+export class ModelNotInstalledError extends Error {
+  override name = 'ModelNotInstalledError';
+}
+
+export interface InstalledModel {
+  manifest: ModelManifest;
+  modelPath: string;
+  /** `<id>@<first 12 hex of the file's sha256>`: stored pooled vectors belong to one model file */
+  modelId: string;
+}
+
+/**
+ * The model as installed, for inference: reads only the manifest (no nsfwjs, no hashing, so opening a
+ * library stays instant); the bytes are checked when the model is loaded. `file` picks a variant.
+ */
+export function loadInstalledModel(
+  id = DEFAULT_BACKBONE,
+  modelsDir = defaultModelsDir(),
+  file?: string,
+): InstalledModel {
+  const spec = BACKBONES[id];
+  if (!spec) throw new Error(`Unknown backbone "${id}" (known: ${Object.keys(BACKBONES).join(', ')})`);
+  const dir = path.join(modelsDir, id);
+  const manifest = readManifest(path.join(dir, 'manifest.json'));
+  if (!manifest)
+    throw new ModelNotInstalledError(
+      `The ${id} model is not installed in ${dir}. Run \`npm run build:model\` (npm ci and npm start do it).`,
+    );
+  if (!matchesSpec(manifest, id, spec))
+    throw new ModelNotInstalledError(
+      `The ${id} model in ${dir} was built for another version of Likeness. Run \`npm run build:model\` to rebuild it.`,
+    );
+  const entry = modelFiles(manifest).find((f) => f.file === (file ?? manifest.file));
+  if (!entry)
+    throw new ModelNotInstalledError(`The ${id} model has no file ${file} (see ${dir}/manifest.json)`);
+  return {
+    manifest,
+    modelPath: path.join(dir, entry.file),
+    modelId: `${manifest.id}@${entry.sha256.slice(0, 12)}`,
+  };
 }

@@ -143,6 +143,9 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
 
   private async doRun(): Promise<IndexSummary> {
     const started = Date.now();
+    // The model loads lazily; load it before taking photos, so that an unusable model fails the run
+    // (with its reason) rather than every photo.
+    if (this.embedder.load && this.store.counts().pending > 0) await this.embedder.load();
     this.state = 'running';
     const jobId = this.store.startJob('index');
     // A failed write (disk full, database gone read-only) stops the whole run: it is recorded, reported and
