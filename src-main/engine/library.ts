@@ -18,6 +18,7 @@ import { validateBox } from './query/region';
 import { searchByVector, type QueryContext } from './query/search';
 import type { Box, DuplicateGroup, SearchHit, SearchOptions } from './query/types';
 import { syncFolder, type ScanReport } from './scan/sync-folder';
+import { isInsideFolder } from './scan/inside-folder';
 import { FolderWatcher } from './scan/watch-folders';
 import { Store } from './store/store';
 import type {
@@ -133,13 +134,11 @@ export class Library extends TypedEmitter<LibraryEvents> {
       );
     }
     const folders = this.store.listFolders();
-    const inside = (child: string, parent: string) =>
-      child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
-    const outer = folders.find((f) => inside(real, f.path));
+    const outer = folders.find((f) => isInsideFolder(real, f.path));
     const folder = outer ?? this.store.addFolder(real);
     // A parent of existing folders absorbs them (their photos keep their ids).
     for (const f of outer ? [] : folders) {
-      if (!inside(f.path, real)) continue;
+      if (!isInsideFolder(f.path, real)) continue;
       this.store.mergeFolder(f.id, folder.id);
       this.watcher?.unwatch(f.id);
     }
@@ -162,9 +161,12 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return true;
   }
 
-  listFolders(): (FolderRow & { photoCount: number })[] {
+  listFolders(): (FolderRow & { photoCount: number; unreadable: number })[] {
     const counts = this.store.folderPhotoCounts();
-    return this.store.listFolders().map((f) => ({ ...f, photoCount: counts.get(f.id) ?? 0 }));
+    return this.store.listFolders().map((f) => {
+      const c = counts.get(f.id);
+      return { ...f, photoCount: c?.photos ?? 0, unreadable: c?.unreadable ?? 0 };
+    });
   }
 
   /** Incremental rescan of one folder (or all); the index follows (missing/changed out, restored back in). */
