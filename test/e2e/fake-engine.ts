@@ -321,8 +321,14 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
     return sceneCentres[scene];
   }
 
+  // Photos are indexed or waiting; failed files are counted apart, as the engine does.
+  const isPhoto = (p: FakePhoto) => p.status === 'indexed' || p.status === 'pending';
+
   function albumInfo(a: { id: number; name: string; photos: Set<number> }): AlbumInfo {
-    const ids = [...a.photos].filter((id) => photos.get(id)?.status !== 'missing');
+    const ids = [...a.photos].filter((id) => {
+      const p = photos.get(id);
+      return p !== undefined && isPhoto(p);
+    });
     return { id: a.id, name: a.name, photoCount: ids.length, coverPhotoId: ids[0] ?? null };
   }
   const getAlbum = (id: number) => {
@@ -330,8 +336,6 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
     if (!a) throw new ApiError('not_found', `No album with id ${id}`);
     return a;
   };
-  // Photos are indexed or waiting; failed files are counted apart, as the engine does.
-  const isPhoto = (p: FakePhoto) => p.status === 'indexed' || p.status === 'pending';
   const folderInfo = (f: { id: number; path: string }): FolderInfo => ({
     ...f,
     photoCount: [...photos.values()].filter((p) => p.folderId === f.id && isPhoto(p)).length,
@@ -403,7 +407,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       return { removed: true };
     },
     async listPhotos({ offset, limit, sort, folderId, albumId }) {
-      let list = visible().filter((p) => p.status !== 'pending');
+      // As the engine: indexed photos only (the ones with a thumbnail).
+      let list = visible().filter((p) => p.status === 'indexed');
       if (folderId !== undefined) list = list.filter((p) => p.folderId === folderId);
       if (albumId !== undefined) {
         const a = getAlbum(albumId);
