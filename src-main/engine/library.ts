@@ -20,6 +20,7 @@ import { searchByVector, type QueryContext } from './query/search';
 import type { Box, DuplicateGroup, SearchHit, SearchOptions } from './query/types';
 import { checkNewFolder } from './scan/folder-check';
 import { syncFolder, type ScanReport } from './scan/sync-folder';
+import { isInsideFolder } from './scan/inside-folder';
 import { FolderWatcher } from './scan/watch-folders';
 import { folderAvailable, folderPresence } from './scan/folder-presence';
 import { integrityCheckInWorker } from './store/integrity';
@@ -216,13 +217,11 @@ export class Library extends TypedEmitter<LibraryEvents> {
     this.claimWriter();
     const real = checkNewFolder(dir, opts);
     const folders = this.store.listFolders();
-    const inside = (child: string, parent: string) =>
-      child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
-    const outer = folders.find((f) => inside(real, f.path));
+    const outer = folders.find((f) => isInsideFolder(real, f.path));
     const folder = outer ?? this.store.addFolder(real);
     // A parent of existing folders absorbs them (their photos keep their ids).
     for (const f of outer ? [] : folders) {
-      if (!inside(f.path, real)) continue;
+      if (!isInsideFolder(f.path, real)) continue;
       this.store.mergeFolder(f.id, folder.id);
       this.watcher?.unwatch(f.id);
     }
@@ -246,11 +245,17 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return true;
   }
 
-  listFolders(): (FolderRow & { photoCount: number; available: boolean })[] {
+  listFolders(): (FolderRow & { photoCount: number; unreadable: number; available: boolean })[] {
     const counts = this.store.folderPhotoCounts();
     return this.store.listFolders().map((f) => {
-      const photoCount = counts.get(f.id) ?? 0;
-      return { ...f, photoCount, available: folderAvailable(f.path, photoCount) };
+      const c = counts.get(f.id);
+      const photoCount = c?.photos ?? 0;
+      return {
+        ...f,
+        photoCount,
+        unreadable: c?.unreadable ?? 0,
+        available: folderAvailable(f.path, photoCount),
+      };
     });
   }
 

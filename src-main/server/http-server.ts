@@ -19,7 +19,8 @@ import {
 import { MAX_QUERY_IMAGE_BYTES, type MethodName } from '../engine/api/contract';
 import { isMediaKind, parseMediaId, type ImageSource } from '../engine/api/media';
 import { Guard, newToken } from './http-security';
-import { NOT_BUILT_PAGE, UNAUTHORIZED_PAGE, resolveStatic, sendFile } from './static-files';
+import { NOT_BUILT_PAGE, resolveStatic, sendFile } from './static-files';
+import { UNAUTHORIZED_PAGE } from './unauthorized-page';
 
 export interface ServerOptions {
   api: LikenessApi;

@@ -82,7 +82,3 @@ export function sendFile(
 export const NOT_BUILT_PAGE = `<!doctype html><meta charset="utf-8"><title>Likeness</title>
 <h1>Likeness is running</h1><p>The user interface has not been built yet. Run <code>npm run build:renderer</code>
 and reload this page.</p>`;
-
-export const UNAUTHORIZED_PAGE = `<!doctype html><meta charset="utf-8"><title>Likeness</title>
-<h1>Not signed in</h1><p>Open the address that <code>likeness serve</code> printed: it ends in
-<code>?token=…</code>, which is new each time the server starts.</p>`;

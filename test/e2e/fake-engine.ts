@@ -321,8 +321,14 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
     return sceneCentres[scene];
   }
 
+  // Photos are indexed or waiting; failed files are counted apart, as the engine does.
+  const isPhoto = (p: FakePhoto) => p.status === 'indexed' || p.status === 'pending';
+
   function albumInfo(a: { id: number; name: string; photos: Set<number> }): AlbumInfo {
-    const ids = [...a.photos].filter((id) => photos.get(id)?.status !== 'missing');
+    const ids = [...a.photos].filter((id) => {
+      const p = photos.get(id);
+      return p !== undefined && isPhoto(p);
+    });
     return { id: a.id, name: a.name, photoCount: ids.length, coverPhotoId: ids[0] ?? null };
   }
   const getAlbum = (id: number) => {
@@ -332,7 +338,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
   };
   const folderInfo = (f: { id: number; path: string }): FolderInfo => ({
     ...f,
-    photoCount: visible().filter((p) => p.folderId === f.id).length,
+    photoCount: [...photos.values()].filter((p) => p.folderId === f.id && isPhoto(p)).length,
+    unreadable: [...photos.values()].filter((p) => p.folderId === f.id && p.status === 'failed').length,
     available: true,
   });
 
@@ -349,7 +356,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       const count = (s: FakePhoto['status']) => all.filter((p) => p.status === s).length;
       return {
         photos: {
-          total: all.length - count('missing'),
+          total: all.filter(isPhoto).length,
           indexed: count('indexed'),
           pending: count('pending'),
           failed: count('failed'),
@@ -375,8 +382,19 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       }
       if (!stat.isDirectory()) throw new ApiError('invalid_argument', `Not a folder: ${dir}`);
       const resolved = path.resolve(dir);
-      if ([...folders.values()].some((f) => f.path === resolved))
-        throw new ApiError('invalid_argument', `${resolved} is already in the library`);
+      const holder = [...folders.values()].find(
+        (f) => resolved === f.path || resolved.startsWith(f.path + path.sep),
+      );
+      if (holder)
+        throw new ApiError(
+          'invalid_argument',
+          holder.path === resolved
+            ? `${resolved} is already in the library`
+            : `${resolved} is already in the library, as part of ${holder.path}`,
+        );
+      // The photos are made up, but a folder with nothing in it at all stands for one without photos.
+      if (fs.readdirSync(resolved).length === 0)
+        throw new ApiError('invalid_argument', `No photos in this folder: ${resolved} holds no image files`);
       const folder = { id: nextFolder++, path: resolved };
       folders.set(folder.id, folder);
       startJob(addPhotos(folder.id, perFolder, false));
@@ -390,7 +408,8 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       return { removed: true };
     },
     async listPhotos({ offset, limit, sort, folderId, albumId }) {
-      let list = visible().filter((p) => p.status !== 'pending');
+      // As the engine: indexed photos only (the ones with a thumbnail).
+      let list = visible().filter((p) => p.status === 'indexed');
       if (folderId !== undefined) list = list.filter((p) => p.folderId === folderId);
       if (albumId !== undefined) {
         const a = getAlbum(albumId);
@@ -405,6 +424,10 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
             a.name.localeCompare(b.name),
         );
       return { total: list.length, items: list.slice(offset, offset + limit).map(summary) };
+    },
+    async listPhotoIds(args) {
+      const { total, items } = await api.listPhotos({ ...args, offset: 0, limit: Number.MAX_SAFE_INTEGER });
+      return { total, ids: items.slice(args.offset, args.offset + args.limit).map((p) => p.id) };
     },
     async getPhoto({ photoId }) {
       const p = getPhoto(photoId);

@@ -73,6 +73,11 @@ async function startFake(scratch: string, removeScratch: () => void): Promise<Se
   });
   const photoFolder = path.join(scratch, 'Pictures');
   fs.mkdirSync(photoFolder);
+  // The fake makes up this folder's photos; an empty folder would stand for one without any.
+  fs.writeFileSync(
+    path.join(photoFolder, 'README.txt'),
+    'The fake engine makes up the photos of this folder.\n',
+  );
   return {
     kind: 'fake',
     url: `${server.url}?token=${server.token}`,

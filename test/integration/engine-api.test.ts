@@ -71,8 +71,31 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
     assert.ok(events.some((e) => e.event === 'index.progress' && e.data.total === 11));
 
     const status = await call('status');
-    assert.deepEqual(status.photos, { total: 11, indexed: 10, pending: 0, failed: 1, missing: 0 });
+    // One definition of a photo: the file that could not be read is counted apart, everywhere.
+    assert.deepEqual(status.photos, { total: 10, indexed: 10, pending: 0, failed: 1, missing: 0 });
     assert.equal(status.indexing, null);
+    const [row] = (await call('listFolders')).folders;
+    assert.deepEqual([row.photoCount, row.unreadable], [10, 1]);
+
+    // Adding what is already there, or a folder without photos, says so and changes nothing.
+    await rejectsWith(call('addFolder', { path: photos }), 'invalid_argument', /already in the library/);
+    fs.mkdirSync(path.join(photos, 'sub'));
+    await rejectsWith(
+      call('addFolder', { path: path.join(photos, 'sub') }),
+      'invalid_argument',
+      /sub is already in the library, as part of .*Photos/,
+    );
+    fs.mkdirSync(path.join(dir, 'Empty'));
+    fs.writeFileSync(path.join(dir, 'Empty', 'notes.txt'), 'no photos here');
+    await rejectsWith(
+      call('addFolder', { path: path.join(dir, 'Empty') }),
+      'invalid_argument',
+      /No photos in this folder/,
+    );
+    assert.deepEqual(
+      (await call('listFolders')).folders.map((f) => f.id),
+      [folder.id],
+    );
 
     const failures = await call('listFailures', { offset: 0, limit: 10 });
     assert.equal(failures.total, 1);
@@ -83,6 +106,12 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
     assert.deepEqual(
       byFolder.items.map((p) => p.name),
       ['img1 copy.jpg', ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `img${i}.jpg`)],
+    );
+    const allIds = await call('listPhotoIds', { offset: 0, limit: 1000, sort: 'folder' });
+    assert.deepEqual(allIds, { total: 10, ids: byFolder.items.map((p) => p.id) });
+    assert.deepEqual(
+      (await call('listPhotoIds', { offset: 8, limit: 5, sort: 'folder' })).ids,
+      allIds.ids.slice(8),
     );
     const page2 = await call('listPhotos', { offset: 2, limit: 2, sort: 'folder' });
     assert.deepEqual(
@@ -163,6 +192,14 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
     const after = await call('similar', { photoId: id('img1.jpg'), k: 10 });
     assert.ok(!after.results.some((r) => r.photo.name === 'img1 copy.jpg'), 'trashed photos are not results');
     await rejectsWith(call('getPhoto', { photoId: id('img1 copy.jpg') }), 'not_found', /No photo/);
+    // Trashed photos leave the library: not counted anywhere, not even as missing.
+    assert.deepEqual((await call('status')).photos, {
+      total: 9,
+      indexed: 9,
+      pending: 0,
+      failed: 1,
+      missing: 0,
+    });
 
     // Fine-tuning runs in its worker on two albums and ends with a verdict; a head it adopts is listed.
     const x = (await call('createAlbum', { name: 'X' })).album.id;

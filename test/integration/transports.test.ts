@@ -54,14 +54,20 @@ const fakeApi: LikenessApi = {
       indexing: null,
       index: { ready: true, exact: false },
     }),
-  listFolders: (a) => rec('listFolders', a, { folders: [{ id: 1, path: '/photos', photoCount: 3, available: true }] }),
-  addFolder: (a) => rec('addFolder', a, { folder: { id: 2, path: a.path, photoCount: 0, available: true } }),
+  listFolders: (a) =>
+    rec('listFolders', a, {
+      folders: [{ id: 1, path: '/photos', photoCount: 3, unreadable: 0, available: true }],
+    }),
+  addFolder: (a) =>
+    rec('addFolder', a, { folder: { id: 2, path: a.path, photoCount: 0, unreadable: 0, available: true } }),
   removeFolder: (a) => rec('removeFolder', a, { removed: true }),
   listPhotos: (a) =>
     rec('listPhotos', a, {
       total: 3,
       items: [photo(1), photo(2), photo(3)].slice(a.offset, a.offset + a.limit),
     }),
+  listPhotoIds: (a) =>
+    rec('listPhotoIds', a, { total: 3, ids: [1, 2, 3].slice(a.offset, a.offset + a.limit) }),
   getPhoto: (a) => {
     if (a.photoId > 3) return Promise.reject(new ApiError('not_found', `No photo with id ${a.photoId}`));
     return rec('getPhoto', a, {

@@ -43,9 +43,12 @@ export interface PhotoDetails extends PhotoSummary {
 export interface FolderInfo {
   id: number;
   path: string;
+  /** photos: files that were read, or are waiting to be (see Status.photos.total) */
   photoCount: number;
   /** false while the folder cannot be found (an unmounted drive): its photos are left out of results */
   available: boolean;
+  /** files with a photo's name that could not be read as one; not counted as photos */
+  unreadable: number;
 }
 
 export interface AlbumInfo {
@@ -95,6 +98,10 @@ export interface JobProgress {
 }
 
 export interface Status {
+  /**
+   * `total` counts photos: indexed or waiting to be. Files that could not be read (`failed`) and files gone
+   * from disk (`missing`) are not photos of the library; every count the UI shows follows this rule.
+   */
   photos: { total: number; indexed: number; pending: number; failed: number; missing: number };
   folders: number;
   model: ModelInfo | null;
@@ -131,10 +138,18 @@ export interface Failure {
 // ---------------------------------------------------------------------------------------------------
 
 const id = () => s.int({ min: 1 });
-const ids = () => s.array(id(), { minLength: 1, maxLength: 10_000 });
+/** Most photo ids one call takes; the renderer sends larger selections in batches of this size. */
+export const MAX_IDS_PER_CALL = 10_000;
+const ids = () => s.array(id(), { minLength: 1, maxLength: MAX_IDS_PER_CALL });
 const none = s.object({});
 const page = { offset: s.int({ min: 0 }), limit: s.int({ min: 1, max: 1000 }) };
 const albumName = s.string({ minLength: 1, maxLength: 200 });
+/** Which photos a gallery view shows, in which order. */
+const photoView = {
+  sort: s.enum(['taken', 'folder', 'added']),
+  folderId: s.optional(id()),
+  albumId: s.optional(id()),
+};
 
 /** Options every "find similar" query accepts. */
 const searchOptions = {
@@ -211,14 +226,11 @@ export const methods = {
   ),
   removeFolder: method(s.object({ folderId: id() }), returns<{ removed: boolean }>()),
 
-  listPhotos: method(
-    s.object({
-      ...page,
-      sort: s.enum(['taken', 'folder', 'added']),
-      folderId: s.optional(id()),
-      albumId: s.optional(id()),
-    }),
-    returns<Page<PhotoSummary>>(),
+  listPhotos: method(s.object({ ...page, ...photoView }), returns<Page<PhotoSummary>>()),
+  /** The ids of a range of listPhotos (same order and filters): a selection of the whole view. */
+  listPhotoIds: method(
+    s.object({ offset: s.int({ min: 0 }), limit: s.int({ min: 1, max: 1_000_000 }), ...photoView }),
+    returns<{ total: number; ids: number[] }>(),
   ),
   getPhoto: method(s.object({ photoId: id() }), returns<PhotoDetails>()),
   /** The library photo at an absolute file path; not_found says "no such file" or "not in the library". */

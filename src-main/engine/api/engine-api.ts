@@ -15,7 +15,7 @@ import type { PhotoEmbedder } from '../embed/photo-embedder';
 import type { FinetuneOptions } from '../finetune/trainer';
 import { Library, type LibraryOptions } from '../library';
 import type { SearchHit, SearchOptions as EngineSearchOptions } from '../query/types';
-import { albumPresence, albumsOfPhoto, failurePage, photoPage } from '../store/photo-listing';
+import { albumPresence, albumsOfPhoto, failurePage, photoIdRange, photoPage } from '../store/photo-listing';
 import type { PhotoRow } from '../store/types';
 import {
   ApiError,
@@ -26,6 +26,7 @@ import {
   type SearchOptions,
   type SearchResults,
 } from './contract';
+import { addLibraryFolder } from './add-folder';
 import { FineTuneJob } from './finetune-job';
 import { libraryImages } from './library-images';
 import {
@@ -246,10 +247,10 @@ function engineApi(
     listFolders: async () => ({ folders: (await library()).listFolders().map(toFolderInfo) }),
     addFolder: async ({ path: dir, confirm }) => {
       const lib = await library();
-      const added = await lib.addFolder(dir, { confirm });
+      const added = await addLibraryFolder(lib, dir, { confirm });
       // Indexing starts by itself; the renderer follows it through index.progress.
       void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
-      const folder = lib.listFolders().find((f) => f.id === added.folder.id)!;
+      const folder = lib.listFolders().find((f) => f.id === added.id)!;
       return { folder: toFolderInfo(folder) };
     },
     removeFolder: async ({ folderId }) => {
@@ -264,6 +265,11 @@ function engineApi(
       if (albumId !== undefined) albumOf(lib, albumId);
       const page = photoPage(lib.store, { offset, limit, sort, folderId, albumId });
       return { total: page.total, items: page.rows.map(toPhotoSummary) };
+    },
+    listPhotoIds: async ({ offset, limit, sort, folderId, albumId }) => {
+      const lib = await library();
+      if (albumId !== undefined) albumOf(lib, albumId);
+      return photoIdRange(lib.store, { offset, limit, sort, folderId, albumId });
     },
     getPhoto: async ({ photoId }) => {
       const lib = await library();
@@ -318,8 +324,8 @@ function engineApi(
           failed.push({ photoId: id, error: `${p.path}: ${(error as Error).message}` });
           continue;
         }
-        // As if the file had vanished: out of every view and search, and back if it is restored.
-        lib.store.setStatus(id, 'missing', `${p.path}: moved to the trash`);
+        // Forgotten, as the contract says: a file restored from the trash comes back as a new photo.
+        lib.store.forgetPhotos([id]);
         lib.index.remove(id);
         fs.rmSync(lib.thumbnailPath(id), { force: true });
         trashed.push(id);

@@ -45,8 +45,16 @@ export function toPhotoDetails(
   };
 }
 
-export function toFolderInfo(f: FolderRow & { photoCount: number; available: boolean }): FolderInfo {
-  return { id: f.id, path: f.path, photoCount: f.photoCount, available: f.available };
+export function toFolderInfo(
+  f: FolderRow & { photoCount: number; unreadable: number; available: boolean },
+): FolderInfo {
+  return {
+    id: f.id,
+    path: f.path,
+    photoCount: f.photoCount,
+    unreadable: f.unreadable,
+    available: f.available,
+  };
 }
 
 export function toAlbumInfo(a: AlbumRow, presence?: { count: number; cover: number | null }): AlbumInfo {
@@ -115,8 +123,7 @@ export function toStatus(s: LibraryStatus, embedder: PhotoEmbedder, running: boo
     state: 'running',
   };
   return {
-    // Missing photos (gone from disk, or moved to the trash) are no longer part of the library.
-    photos: { total: total - missing, indexed, pending, failed, missing },
+    photos: { total, indexed, pending, failed, missing },
     folders: s.folders,
     model: toModelInfo(embedder),
     provider: embedder.provider,

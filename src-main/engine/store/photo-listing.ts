@@ -26,8 +26,8 @@ const ORDER: Record<PhotoSort, string> = {
   folder: 'f.path, p.path',
 };
 
-/** One page of photos in the requested order, and how many match in all. */
-export function photoPage(store: Store, q: PhotoPageQuery): { total: number; rows: PhotoRow[] } {
+/** FROM/WHERE of a gallery view, with its arguments: one definition for its pages and its ids. */
+function viewQuery(q: PhotoPageQuery): { from: string; args: (string | number)[] } {
   const where = ['p.status = ?'];
   const args: (string | number)[] = [q.status ?? 'indexed'];
   if (q.folderId !== undefined) {
@@ -38,15 +38,33 @@ export function photoPage(store: Store, q: PhotoPageQuery): { total: number; row
     where.push('p.id IN (SELECT photo_id FROM album_photos WHERE album_id = ?)');
     args.push(q.albumId);
   }
-  const from = `FROM photos p JOIN folders f ON f.id = p.folder_id WHERE ${where.join(' AND ')}`;
-  const total = store.db
+  return { from: `FROM photos p JOIN folders f ON f.id = p.folder_id WHERE ${where.join(' AND ')}`, args };
+}
+
+function viewTotal(store: Store, from: string, args: (string | number)[]): number {
+  return store.db
     .prepare(`SELECT COUNT(*) ${from}`)
     .pluck()
     .get(...args) as number;
+}
+
+/** One page of photos in the requested order, and how many match in all. */
+export function photoPage(store: Store, q: PhotoPageQuery): { total: number; rows: PhotoRow[] } {
+  const { from, args } = viewQuery(q);
   const rows = store.db
     .prepare(`SELECT p.* ${from} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
     .all(...args, q.limit, q.offset) as RawPhoto[];
-  return { total, rows: rows.map(toPhoto) };
+  return { total: viewTotal(store, from, args), rows: rows.map(toPhoto) };
+}
+
+/** The ids of a range of the same view, in the same order (selecting all of it costs no photo rows). */
+export function photoIdRange(store: Store, q: PhotoPageQuery): { total: number; ids: number[] } {
+  const { from, args } = viewQuery(q);
+  const ids = store.db
+    .prepare(`SELECT p.id ${from} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
+    .pluck()
+    .all(...args, q.limit, q.offset) as number[];
+  return { total: viewTotal(store, from, args), ids };
 }
 
 /** The albums a photo belongs to, by name. */
@@ -68,7 +86,7 @@ export function albumPresence(store: Store): Map<number, { count: number; cover:
                WHERE ap2.album_id = ap.album_id AND p2.status = 'indexed'
                ORDER BY ap2.added_at, ap2.photo_id LIMIT 1) AS cover
        FROM album_photos ap JOIN photos p ON p.id = ap.photo_id
-       WHERE p.status != 'missing' GROUP BY ap.album_id`,
+       WHERE p.status IN ('indexed', 'pending') GROUP BY ap.album_id`,
     )
     .all() as { id: number; n: number; cover: number | null }[];
   return new Map(rows.map((r) => [r.id, { count: r.n, cover: r.cover }]));

@@ -106,16 +106,16 @@ export class Store {
     });
   }
 
-  folderPhotoCounts(): Map<number, number> {
+  /** Per folder: its photos (indexed or waiting) and its files that could not be read. */
+  folderPhotoCounts(): Map<number, { photos: number; unreadable: number }> {
     const rows = this.db
       .prepare(
-        `SELECT folder_id AS id, COUNT(*) AS n FROM photos WHERE status != 'missing' GROUP BY folder_id`,
+        `SELECT folder_id AS id, SUM(status IN ('indexed', 'pending')) AS photos,
+                SUM(status = 'failed') AS unreadable
+         FROM photos GROUP BY folder_id`,
       )
-      .all() as {
-      id: number;
-      n: number;
-    }[];
-    return new Map(rows.map((r) => [r.id, r.n]));
+      .all() as { id: number; photos: number; unreadable: number }[];
+    return new Map(rows.map((r) => [r.id, { photos: r.photos, unreadable: r.unreadable }]));
   }
 
   // ── photos ─────────────────────────────────────────────────────────────────
@@ -199,6 +199,14 @@ export class Store {
     });
   }
 
+  /** Forgets photos (moved to the trash): their vectors and album memberships go with them. */
+  forgetPhotos(ids: number[]): void {
+    const stmt = this.db.prepare('DELETE FROM photos WHERE id = ?');
+    this.transaction(() => {
+      for (const id of ids) stmt.run(id);
+    });
+  }
+
   setStatus(id: number, status: PhotoStatus, error: string | null = null): void {
     this.db.prepare('UPDATE photos SET status = ?, error = ? WHERE id = ?').run(status, error, id);
   }
@@ -278,10 +286,8 @@ export class Store {
       n: number;
     }[];
     const c: StatusCounts = { total: 0, indexed: 0, pending: 0, failed: 0, missing: 0 };
-    for (const r of rows) {
-      c[r.status] = r.n;
-      c.total += r.n;
-    }
+    for (const r of rows) c[r.status] = r.n;
+    c.total = c.indexed + c.pending;
     return c;
   }
 

@@ -71,6 +71,7 @@ export interface JobRow {
 }
 
 export interface StatusCounts {
+  /** photos: indexed or waiting to be; files that could not be read, or are gone, are not photos */
   total: number;
   indexed: number;
   pending: number;

@@ -14,7 +14,10 @@ import {
   type PhotoSummary,
   type Status,
 } from './api-client';
+import { inBatches } from './batches';
+import { plural } from './format';
 import { QueryFileError, checkQueryFile, fileToBase64 } from './query-file';
+import { applyTheme, storedTheme, type Theme } from './theme';
 
 export type View = 'library' | 'album' | 'folders' | 'duplicates' | 'finetune' | 'results';
 export type Sort = 'taken' | 'folder' | 'added';
@@ -32,7 +35,17 @@ export interface QueryResults {
   previewUrl: string | null;
   loading: boolean;
   results: { photo: PhotoSummary; score: number }[];
+  /** how many results were asked for: as many came back means there may be more ("Show more") */
+  k: number;
+  /** the query image, kept to ask again for more results */
+  file: File;
 }
+
+/** Results asked for at first, and how many more each "Show more" asks for; the contract allows 1000. */
+export const RESULTS_PAGE = { viewer: 60, query: 100, max: 1000 };
+
+/** Thumbnail sizes of the gallery's size slider, px. */
+export const THUMB_SIZES = { min: 90, max: 320, default: 150 };
 
 const KEY = Symbol('likeness-app');
 
@@ -40,6 +53,13 @@ export class AppState {
   view = $state<View>('library');
   albumId = $state<number | null>(null);
   sort = $state<Sort>((localStorage.getItem('likeness.sort') as Sort | null) ?? 'taken');
+  theme = $state<Theme>(storedTheme());
+  thumbSize = $state(
+    Math.min(
+      THUMB_SIZES.max,
+      Math.max(THUMB_SIZES.min, Number(localStorage.getItem('likeness.thumbSize')) || THUMB_SIZES.default),
+    ),
+  );
   status = $state<Status | null>(null);
   statusLoaded = $state(false);
   albums = $state<AlbumInfo[]>([]);
@@ -57,8 +77,11 @@ export class AppState {
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly api: Api) {
+    applyTheme(this.theme); // before the first paint, not after mount
     $effect.root(() => {
       $effect(() => localStorage.setItem('likeness.sort', this.sort));
+      $effect(() => applyTheme(this.theme));
+      $effect(() => localStorage.setItem('likeness.thumbSize', String(this.thumbSize)));
     });
   }
 
@@ -164,10 +187,39 @@ export class AppState {
       }
     });
     if (!result) return false;
-    this.toast('info', 'Folder added', `${result.folder.path} — indexing has started.`);
+    const { path: added, photoCount } = result.folder;
+    this.toast(
+      'info',
+      'Folder added',
+      `${added}: ${plural(photoCount, 'photo')} found, indexing has started.`,
+    );
     await Promise.all([this.refreshStatus(), this.refreshFolders()]);
     this.libraryVersion++;
     return true;
+  }
+
+  /** Moves photos to the OS trash (in batches), says what happened, and refetches. */
+  async trashPhotos(photoIds: number[]): Promise<number[]> {
+    const parts = await this.run('Could not move photos to the Trash', () =>
+      inBatches(photoIds, (batch) => this.api.trashPhotos({ photoIds: batch })),
+    );
+    if (!parts) return [];
+    const trashed = parts.flatMap((r) => r.trashed);
+    const failed = parts.flatMap((r) => r.failed);
+    if (failed.length)
+      this.toast(
+        'error',
+        `${plural(failed.length, 'photo')} could not be moved`,
+        failed.map((f) => f.error).join('; '),
+      );
+    if (trashed.length)
+      this.toast(
+        'info',
+        'Moved to the Trash',
+        `${plural(trashed.length, 'photo')} — restore them from your system's Trash if needed.`,
+      );
+    this.libraryChanged();
+    return trashed;
   }
 
   /** The native picker in Electron; browser mode has no picker, so its callers show a path field. */
@@ -221,13 +273,15 @@ export class AppState {
       previewUrl: URL.createObjectURL(file),
       loading: true,
       results: [],
+      k: RESULTS_PAGE.query,
+      file,
     };
     this.query = current;
     this.view = 'results';
     this.viewer = null;
     try {
       const bytesBase64 = await fileToBase64(file);
-      const { results } = await this.api.searchByImage({ bytesBase64, name, k: 100 });
+      const { results } = await this.api.searchByImage({ bytesBase64, name, k: current.k });
       if (previous.query?.previewUrl) URL.revokeObjectURL(previous.query.previewUrl);
       if (mine === this.queryRequest) this.query = { ...current, loading: false, results };
     } catch (error) {
@@ -237,6 +291,23 @@ export class AppState {
         if (!previous.query) this.view = previous.view === 'results' ? 'library' : previous.view;
       }
       this.fail('Search by image failed', error);
+    }
+  }
+
+  /** Asks again with the same image for more results (the first ones stay shown meanwhile). */
+  async moreQueryResults(): Promise<void> {
+    const q = this.query;
+    if (!q || q.loading) return;
+    const mine = ++this.queryRequest;
+    const k = Math.min(RESULTS_PAGE.max, q.k + RESULTS_PAGE.query);
+    this.query = { ...q, loading: true };
+    try {
+      const bytesBase64 = await fileToBase64(q.file);
+      const { results } = await this.api.searchByImage({ bytesBase64, name: q.title, k });
+      if (mine === this.queryRequest) this.query = { ...q, loading: false, results, k };
+    } catch (error) {
+      if (mine === this.queryRequest) this.query = { ...q, loading: false };
+      this.fail('Could not load more results', error);
     }
   }
 }

@@ -6,6 +6,8 @@
 import type { Page, PhotoSummary } from './api-client';
 
 export type FetchPage = (offset: number, limit: number) => Promise<Page<PhotoSummary>>;
+/** The ids of `limit` items from `offset`, in the same order as FetchPage. */
+export type FetchIds = (offset: number, limit: number) => Promise<number[]>;
 
 export class PhotoPages {
   total = 0;
@@ -33,7 +35,9 @@ export class PhotoPages {
     const waits: Promise<void>[] = [];
     for (let page = first; page <= last; page++) {
       if (this.pages.has(page)) continue;
-      if (this.loaded && page * this.pageSize >= this.total) continue;
+      // Page 0 is always worth asking for: it reports the total, which may have grown since (an empty
+      // library filling during its first indexing).
+      if (this.loaded && page > 0 && page * this.pageSize >= this.total) continue;
       let pending = this.inFlight.get(page);
       if (!pending) {
         const generation = this.generation;
@@ -65,12 +69,19 @@ export class PhotoPages {
     this.inFlight.clear();
   }
 
-  /** Ids of the loaded items in [from, to], for shift-click range selection. */
-  idsBetween(from: number, to: number): number[] {
+  /**
+   * Ids of the items in [from, to], for range selection and Ctrl-A. Loaded pages answer at once; a range
+   * that reaches into pages not loaded asks `fetchIds` for the whole range instead (ids only, cheap),
+   * so a selection never silently stops at what happened to be scrolled into view.
+   */
+  async idsBetween(from: number, to: number, fetchIds: FetchIds): Promise<number[]> {
+    const lo = Math.max(0, Math.min(from, to));
+    const hi = Math.min(this.total - 1, Math.max(from, to));
     const ids: number[] = [];
-    for (let i = Math.min(from, to); i <= Math.max(from, to); i++) {
+    for (let i = lo; i <= hi; i++) {
       const photo = this.get(i);
-      if (photo) ids.push(photo.id);
+      if (!photo) return fetchIds(lo, hi - lo + 1);
+      ids.push(photo.id);
     }
     return ids;
   }
