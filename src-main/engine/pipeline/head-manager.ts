@@ -9,17 +9,19 @@ import { nextUnsupervisedHead } from './head-policy';
 /** Learning a whitening head on more photos than this gains nothing measurable and costs memory. */
 const MAX_LEARN_SAMPLE = 20_000;
 /** Re-projection chunk sizes: ONNX Runtime amortises its call over many rows; the TS path yields often. */
-const BULK_CHUNK = 8192;
+const BULK_CHUNK = 2048;
 const SYNC_CHUNK = 1024;
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Owns the active head: creates the initial one, projects pooled vectors with it, and switches to a new
- * version (re-projecting the library from stored pooled vectors, then rebuilding the index in the
- * background). The switch itself is one synchronous step, so no photo is left on an old version.
+ * version (re-projecting the library from stored pooled vectors and building its index in a worker
+ * while the old head answers). The switch itself is one synchronous step, so no photo is left on an old
+ * version and no query mixes versions.
  */
 export class HeadManager {
   private current: HeadRow | undefined;
+  private switching: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -100,14 +102,24 @@ export class HeadManager {
     return this.active;
   }
 
-  /** Re-projects every photo with head `version`, then makes it active and rebuilds the index. */
-  async adopt(version: number): Promise<HeadRow> {
+  /**
+   * Re-projects every photo with head `version`, builds its index in a worker while the current head and
+   * graph keep answering, then switches head and graph together in one synchronous step. Switches are
+   * serialised; a failed build (worker crash) leaves the current head and graph in use.
+   */
+  adopt(version: number): Promise<HeadRow> {
+    const run = this.switching.catch(() => undefined).then(() => this.switchTo(version));
+    this.switching = run;
+    return run;
+  }
+
+  private async switchTo(version: number): Promise<HeadRow> {
     const head = this.store.getHead(version);
     if (!head) throw new Error(`No head version ${version}`);
     if (head.modelId !== this.model.modelId)
       throw new Error(`Head ${version} belongs to another model (${head.modelId})`);
-    // Bulk path (ONNX Runtime) in large chunks; without it, the TypeScript reference in small ones so
-    // that the event loop still breathes between chunks.
+    // Bulk path (ONNX Runtime) in chunks that keep each synchronous run short; without it, the
+    // TypeScript reference in smaller ones, so that the event loop still breathes between chunks.
     const bulk = this.ops.projectBulk;
     const chunk = bulk ? BULK_CHUNK : SYNC_CHUNK;
     const project = (pooled: Pooled[]) =>
@@ -127,15 +139,19 @@ export class HeadManager {
       after = ids[ids.length - 1];
       await yieldNow();
     }
+    const dim = headOutDim(head.weights);
+    const graph = await this.index.prepare(version, dim);
     // Photos committed meanwhile (with the old head): caught up asynchronously while there are many,
-    // then the last few and the switch in one synchronous step, so none is left on the old version.
-    // (The search for them costs seconds on a large library: skipped when nothing was committed.)
-    if (this.store.indexedCount() !== expected || written !== expected) {
+    // then the last few, the switch and the new graph in one synchronous step, so none is left on the
+    // old version and no query sees the new head with the old graph. (The search for them costs
+    // seconds on a large library: skipped when nothing was committed.)
+    if (this.store.indexedCount() !== expected || written !== expected || graph.log.length) {
       for (;;) {
         const ids = this.store.idsMissingEmbedding(version, chunk);
         if (ids.length < SYNC_CHUNK) break;
         const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
         this.store.putEmbeddings(version, ids, await project(pooled));
+        graph.log.push(...ids.map((id) => ({ op: 'add' as const, id })));
       }
     }
     this.store.transaction(() => {
@@ -144,11 +160,12 @@ export class HeadManager {
         if (!ids.length) break;
         const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
         this.store.putEmbeddings(version, ids, this.ops.projectBatch(head.weights, pooled));
+        graph.log.push(...ids.map((id) => ({ op: 'add' as const, id })));
       }
       this.store.activateHead(version);
     });
     this.current = { ...head, active: true };
-    this.index.open(version, headOutDim(head.weights));
+    this.index.install(graph);
     return this.current;
   }
 }

@@ -4,14 +4,23 @@ import type { DuplicateGroup } from './types';
 import { UnionFind } from './union-find';
 
 const NEIGHBOURS = 10;
+/**
+ * Search beam for the duplicate scan: pairs at cosine ≥ 0.9 are each other's nearest neighbours by a
+ * wide margin, which a narrow beam finds; the scan runs one search per photo, so the beam sets its time.
+ */
+const DUPLICATE_EF = 24;
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
 /**
- * Groups near-duplicates: every pair with cosine ≥ threshold is linked (k-NN over the index, or all
- * pairs in memory while search is exact) and the groups are the connected components.
+ * Groups near-duplicates: every pair with cosine ≥ threshold is linked (k-NN over the HNSW graph) and the
+ * groups are the connected components. Only a library too small for a graph compares all pairs; while a
+ * large library's first graph is being built, the scan waits for it (a head switch keeps the old graph
+ * answering, and the scan keeps the graph and head version it started with).
  */
 export async function findDuplicates(ctx: QueryContext, threshold: number): Promise<DuplicateGroup[]> {
-  const version = ctx.headVersion();
+  if (ctx.index.exact && ctx.index.size >= ctx.index.options.exactBelow) await ctx.index.whenReady();
+  const view = ctx.index.view();
+  const version = view.headVersion;
   const uf = new UnionFind();
   const ids: number[] = [];
   const vectors: Float32Array[] = [];
@@ -22,18 +31,23 @@ export async function findDuplicates(ctx: QueryContext, threshold: number): Prom
     vectors.push(...chunk.vectors);
     if (chunk.ids.length < 4096) break;
     after = chunk.ids[chunk.ids.length - 1];
+    await yieldNow();
   }
-  if (ctx.index.exact) {
+  if (!view.approximate) {
     for (let i = 0; i < ids.length; i++) {
       for (let j = i + 1; j < ids.length; j++)
         if (dot(vectors[i], vectors[j]) >= threshold) uf.union(ids[i], ids[j]);
       if (i % 256 === 255) await yieldNow();
     }
   } else {
+    let slice = performance.now();
     for (let i = 0; i < ids.length; i++) {
-      for (const h of ctx.index.search(vectors[i], NEIGHBOURS + 1))
+      for (const h of view.search(vectors[i], NEIGHBOURS + 1, undefined, DUPLICATE_EF))
         if (h.id !== ids[i] && h.score >= threshold) uf.union(ids[i], h.id);
-      if (i % 256 === 255) await yieldNow();
+      if (performance.now() - slice > 8) {
+        await yieldNow();
+        slice = performance.now();
+      }
     }
   }
   const pos = new Map(ids.map((id, i) => [id, i]));
