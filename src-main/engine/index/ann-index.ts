@@ -81,6 +81,8 @@ export interface IndexView {
   /** false when queries are answered exactly (no graph yet, or a small library) */
   approximate: boolean;
   search(query: Float32Array, k: number, accept?: (id: number) => boolean, ef?: number): Neighbor[];
+  /** writes this view's graph to a new file (off this thread) and returns its path; approximate views only */
+  snapshot(): Promise<string>;
 }
 
 class SupersededError extends Error {}
@@ -102,6 +104,10 @@ export class AnnIndex {
   private generation = 0;
   private building: Promise<void> | null = null;
   private dirty = false;
+  /** graph writes in flight (snapshots): adds and removes wait for them, hnswlib may reallocate on add */
+  private writing = 0;
+  private deferred: { op: IndexOp; vec?: Float32Array; generation: number }[] = [];
+  private snapshots = 0;
   headVersion = 0;
   dim = 0;
   state: IndexState = 'closed';
@@ -322,12 +328,38 @@ export class AnnIndex {
 
   add(id: number, vec: Float32Array): void {
     this.log?.push({ op: 'add', id });
-    if (this.state === 'ready') this.addNow(id, vec);
+    if (this.state !== 'ready') return;
+    if (this.writing) this.deferred.push({ op: { op: 'add', id }, vec, generation: this.generation });
+    else this.addNow(id, vec);
   }
 
   remove(id: number): void {
     this.log?.push({ op: 'remove', id });
-    if (this.state === 'ready') this.removeNow(id);
+    if (this.state !== 'ready') return;
+    if (this.writing) this.deferred.push({ op: { op: 'remove', id }, generation: this.generation });
+    else this.removeNow(id);
+  }
+
+  private async writeSnapshot(h: Hnsw): Promise<string> {
+    const file = `${this.indexFile}.snapshot-${process.pid}-${++this.snapshots}`;
+    this.writing++;
+    try {
+      await h.writeIndex(file);
+    } catch (err) {
+      fs.rmSync(file, { force: true });
+      throw err;
+    } finally {
+      if (--this.writing === 0) {
+        // Ops deferred for a graph that a switch has since replaced were replayed onto the new one.
+        const ops = this.deferred.filter((d) => d.generation === this.generation);
+        this.deferred = [];
+        for (const { op, vec } of ops) {
+          if (op.op === 'add') this.addNow(op.id, vec!);
+          else this.removeNow(op.id);
+        }
+      }
+    }
+    return file;
   }
 
   private addNow(id: number, vec: Float32Array): void {
@@ -381,6 +413,7 @@ export class AnnIndex {
         headVersion,
         approximate: false,
         search: (q, k, accept) => (k <= 0 ? [] : exactSearch(this.store, headVersion, q, k, accept)),
+        snapshot: () => Promise.reject(new Error('no graph to snapshot: search is exact')),
       };
     }
     const baseEf = this.efFor(live.size);
@@ -396,6 +429,7 @@ export class AnnIndex {
         out.sort((x, y) => y.score - x.score);
         return out;
       },
+      snapshot: () => this.writeSnapshot(h),
     };
   }
 
