@@ -3,7 +3,7 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { Store } from '../store/store';
 import { exactSearch } from './exact-search';
-import { fileSha1, writeFileAtomic } from './file-checksum';
+import { fileSha1, fileSha1Async, writeFileAtomic } from './file-checksum';
 import { startGraphBuild } from './graph-builder';
 import type { Neighbor } from './vector-math';
 
@@ -108,6 +108,7 @@ export class AnnIndex {
   private writing = 0;
   private deferred: { op: IndexOp; vec?: Float32Array; generation: number }[] = [];
   private snapshots = 0;
+  private saving: Promise<void> | null = null;
   headVersion = 0;
   dim = 0;
   state: IndexState = 'closed';
@@ -256,11 +257,11 @@ export class AnnIndex {
       hnsw.setEf(this.options.efSearch);
       return { version, dim, hnsw, file: built.file, checksum: built.checksum, log };
     } catch (err) {
-      if (mine()) {
-        this.build = null;
-        this.log = null;
-      }
       fs.rmSync(file, { force: true });
+      // Stopped by a newer build, open() or close(): not a failure worth a warning.
+      if (!mine()) throw err instanceof SupersededError ? err : new SupersededError('index build stopped');
+      this.build = null;
+      this.log = null;
       throw err;
     }
   }
@@ -433,7 +434,7 @@ export class AnnIndex {
     };
   }
 
-  /** Writes the index and its sidecar (atomically, index first) if anything changed. */
+  /** Writes the index and its sidecar (atomically, index first) if anything changed. Blocks: for close(). */
   save(): void {
     if (this.state !== 'ready' || !this.hnsw || !this.dirty) return;
     const tmp = `${this.indexFile}.tmp-${process.pid}`;
@@ -445,12 +446,43 @@ export class AnnIndex {
     this.dirty = false;
   }
 
-  private writeSidecar(bytes: number, checksum: string, deleted: number[]): void {
+  /**
+   * save(), with the graph written and hashed off this thread (a 100k graph is ~220 MB); adds and
+   * removes made meanwhile wait and are applied after the write, and leave the index dirty.
+   */
+  async saveInBackground(): Promise<void> {
+    if (this.state !== 'ready' || !this.hnsw || !this.dirty || this.saving) return this.saving ?? undefined;
+    const generation = this.generation;
+    const deleted = [...this.deleted];
+    const count = this.live.size;
+    this.dirty = false;
+    this.saving = (async () => {
+      let file: string | undefined;
+      try {
+        file = await this.writeSnapshot(this.hnsw!);
+        const checksum = await fileSha1Async(file);
+        if (generation !== this.generation) return; // a new graph replaced this one meanwhile
+        const bytes = fs.statSync(file).size;
+        fs.renameSync(file, this.indexFile);
+        file = undefined;
+        this.writeSidecar(bytes, checksum, deleted, count);
+      } catch (err) {
+        if (generation === this.generation) this.dirty = true;
+        process.emitWarning(`saving the HNSW index failed: ${(err as Error).message}`);
+      } finally {
+        if (file) fs.rmSync(file, { force: true });
+        this.saving = null;
+      }
+    })();
+    return this.saving;
+  }
+
+  private writeSidecar(bytes: number, checksum: string, deleted: number[], count = this.live.size): void {
     const side: Sidecar = {
       format: 1,
       headVersion: this.headVersion,
       dim: this.dim,
-      count: this.live.size,
+      count,
       checksum,
       bytes,
       deleted,
@@ -461,6 +493,7 @@ export class AnnIndex {
 
   close(): void {
     try {
+      if (this.saving) this.dirty = true; // the background save is discarded (generation changes below)
       this.save();
     } finally {
       void this.stopBuild();

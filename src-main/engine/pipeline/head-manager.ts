@@ -8,9 +8,14 @@ import { nextUnsupervisedHead } from './head-policy';
 
 /** Learning a whitening head on more photos than this gains nothing measurable and costs memory. */
 const MAX_LEARN_SAMPLE = 20_000;
-/** Re-projection chunk sizes: ONNX Runtime amortises its call over many rows; the TS path yields often. */
-const BULK_CHUNK = 2048;
+/**
+ * Re-projection chunk sizes: each chunk runs synchronously on this thread (ONNX Runtime, or the TS path),
+ * so they stay small enough (~25 ms) that queries between them do not wait long.
+ */
+const BULK_CHUNK = 512;
 const SYNC_CHUNK = 1024;
+/** the TypeScript projector is ~20× slower per row than ONNX Runtime */
+const TS_CHUNK = 32;
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
 /**
@@ -121,7 +126,7 @@ export class HeadManager {
     // Bulk path (ONNX Runtime) in chunks that keep each synchronous run short; without it, the
     // TypeScript reference in smaller ones, so that the event loop still breathes between chunks.
     const bulk = this.ops.projectBulk;
-    const chunk = bulk ? BULK_CHUNK : SYNC_CHUNK;
+    const chunk = bulk ? BULK_CHUNK : TS_CHUNK;
     const project = (pooled: Pooled[]) =>
       bulk ? bulk(head.weights, pooled) : Promise.resolve(this.ops.projectBatch(head.weights, pooled));
     // One chunk at a time: onnxruntime-node runs a session on the calling thread, so reading chunk k + 1
@@ -145,22 +150,26 @@ export class HeadManager {
     // then the last few, the switch and the new graph in one synchronous step, so none is left on the
     // old version and no query sees the new head with the old graph. (The search for them costs
     // seconds on a large library: skipped when nothing was committed.)
-    if (this.store.indexedCount() !== expected || written !== expected || graph.log.length) {
-      for (;;) {
-        const ids = this.store.idsMissingEmbedding(version, chunk);
-        if (ids.length < SYNC_CHUNK) break;
-        const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
-        this.store.putEmbeddings(version, ids, await project(pooled));
-        graph.log.push(...ids.map((id) => ({ op: 'add' as const, id })));
+    const mayMiss = () =>
+      graph.log.length > 0 || written !== expected || this.store.indexedCount() !== expected;
+    const caughtUp = (ids: number[], vectors: Float32Array[]) => {
+      this.store.putEmbeddings(version, ids, vectors);
+      graph.log.push(...ids.map((id) => ({ op: 'add' as const, id })));
+    };
+    while (mayMiss()) {
+      const ids = this.store.idsMissingEmbedding(version, SYNC_CHUNK);
+      if (ids.length < SYNC_CHUNK) break;
+      for (let i = 0; i < ids.length; i += chunk) {
+        const part = ids.slice(i, i + chunk);
+        caughtUp(part, await project(part.map((id) => this.store.getPooled(id)!.pooled)));
       }
     }
     this.store.transaction(() => {
-      for (;;) {
+      while (mayMiss()) {
         const ids = this.store.idsMissingEmbedding(version, SYNC_CHUNK);
         if (!ids.length) break;
         const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
-        this.store.putEmbeddings(version, ids, this.ops.projectBatch(head.weights, pooled));
-        graph.log.push(...ids.map((id) => ({ op: 'add' as const, id })));
+        caughtUp(ids, this.ops.projectBatch(head.weights, pooled));
       }
       this.store.activateHead(version);
     });

@@ -289,7 +289,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     if (!cancelled && this.heads.needsRelearn()) await this.relearn();
     this.state = cancelled ? 'cancelled' : 'done';
     this.store.finishJob(jobId, cancelled ? 'cancelled' : 'done');
-    this.index.save();
+    await this.index.saveInBackground();
     const summary: IndexSummary = {
       done,
       failed,
