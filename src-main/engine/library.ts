@@ -240,7 +240,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
       this.index.remove(id);
       fs.rmSync(this.indexer.thumbnailPath(id), { force: true });
     }
-    this.index.save();
+    void this.index.saveInBackground();
     this.emit('changed', { reason: 'folder removed' });
     return true;
   }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { Store } from '../store/store';
 import { exactSearch } from './exact-search';
-import { fileSha1, writeFileAtomic } from './file-checksum';
+import { fileSha1, fileSha1Async, writeFileAtomic } from './file-checksum';
+import { startGraphBuild } from './graph-builder';
 import type { Neighbor } from './vector-math';
 
 const { HierarchicalNSW } = hnswlib;
@@ -33,6 +34,11 @@ export const DEFAULT_ANN_OPTIONS: AnnOptions = {
   reconcileLimit: 0.2,
 };
 
+/** The search beam for a library of `size` photos: options.efSearch, raised for large libraries. */
+export function efForSize(o: AnnOptions, size: number): number {
+  return size > 0 ? o.efSearch : o.efSearch;
+}
+
 export const INDEX_FILE = 'index.hnsw';
 export const SIDECAR_FILE = 'index.json';
 
@@ -53,24 +59,62 @@ export type IndexState = 'closed' | 'building' | 'ready';
 /** Why the saved index was not used as is (for logs and tests). */
 export type LoadOutcome = 'loaded' | 'reconciled' | 'missing' | 'stale' | 'corrupt' | 'rebuilt-empty';
 
+/** A graph built in the worker for a head version, loaded and waiting for install(). */
+export interface PreparedGraph {
+  version: number;
+  dim: number;
+  readonly hnsw: Hnsw;
+  readonly file: string;
+  readonly checksum: string;
+  readonly log: IndexOp[];
+}
+
+/** add/remove calls made while a graph was being built, replayed onto it when it is installed */
+interface IndexOp {
+  op: 'add' | 'remove';
+  id: number;
+}
+
+/** A consistent read view: one graph and its head version, valid across awaits (a switch does not change it). */
+export interface IndexView {
+  headVersion: number;
+  /** false when queries are answered exactly (no graph yet, or a small library) */
+  approximate: boolean;
+  search(query: Float32Array, k: number, accept?: (id: number) => boolean, ef?: number): Neighbor[];
+  /** writes this view's graph to a new file (off this thread) and returns its path; approximate views only */
+  snapshot(): Promise<string>;
+}
+
+class SupersededError extends Error {}
+
 /**
  * The HNSW index over the active head's embeddings: a cache of SQLite, persisted beside the database
- * with a sidecar (head version, count, checksum). It is rebuilt in the background when missing, stale
- * or corrupt; meanwhile (and for small libraries) queries use exact search, so they never wait.
+ * with a sidecar (head version, count, checksum). Graphs are built in a worker thread: when the saved
+ * one is missing, stale or corrupt (queries are exact meanwhile), and for a new head (prepare/install),
+ * while the previous graph keeps answering until the new one replaces it in one synchronous step.
  */
 export class AnnIndex {
   readonly options: AnnOptions;
   private hnsw: Hnsw | null = null;
   private live = new Set<number>();
   private deleted = new Set<number>();
-  private pendingOps: ({ op: 'add'; id: number; vec: Float32Array } | { op: 'remove'; id: number })[] = [];
+  /** ops recorded for the graph being built (null when none is) */
+  private log: IndexOp[] | null = null;
+  private build: { kill(): Promise<void>; token: object } | null = null;
   private generation = 0;
   private building: Promise<void> | null = null;
   private dirty = false;
+  /** graph writes in flight (snapshots): adds and removes wait for them, hnswlib may reallocate on add */
+  private writing = 0;
+  private deferred: { op: IndexOp; vec?: Float32Array; generation: number }[] = [];
+  private snapshots = 0;
+  private saving: Promise<void> | null = null;
   headVersion = 0;
   dim = 0;
   state: IndexState = 'closed';
   lastLoad: LoadOutcome | null = null;
+  /** progress of the worker build in flight, if any (for status and tests) */
+  onBuildProgress: ((p: { version: number; added: number; total: number }) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -96,6 +140,7 @@ export class AnnIndex {
   /** Opens the index for a head version: loads the saved file if valid, else starts a background rebuild. */
   open(headVersion: number, dim: number): LoadOutcome {
     this.generation++;
+    void this.stopBuild();
     this.headVersion = headVersion;
     this.dim = dim;
     this.hnsw = null;
@@ -163,58 +208,114 @@ export class AnnIndex {
     return 'reconciled';
   }
 
+  /** No graph for the current head: build one in the worker; queries are exact until it is installed. */
   private startRebuild(): void {
     this.state = 'building';
-    this.pendingOps = [];
     const gen = this.generation;
-    this.building = this.rebuild(gen).catch((err) => {
-      // A failed build leaves exact search in place; the next open tries again.
-      if (gen === this.generation) this.state = 'building';
-      process.emitWarning(`HNSW rebuild failed: ${(err as Error).message}`);
-    });
+    this.building = this.prepare(this.headVersion, this.dim).then(
+      (g) => {
+        if (gen === this.generation) this.install(g);
+      },
+      (err: Error) => {
+        // A failed build leaves exact search in place; the next open tries again.
+        if (!(err instanceof SupersededError)) process.emitWarning(`HNSW rebuild failed: ${err.message}`);
+      },
+    );
   }
 
-  /** Rebuilds from SQLite in chunks, yielding to the event loop (hnswlib adds on this one thread). */
-  private async rebuild(gen: number): Promise<void> {
-    const count = this.store.embeddingFingerprint(this.headVersion).count;
-    const h = new HierarchicalNSW('ip', this.dim);
-    h.initIndex({
-      maxElements: Math.max(1024, Math.ceil(count * 1.25)),
-      m: this.options.m,
-      efConstruction: this.options.efConstruction,
-    });
-    h.setEf(this.options.efSearch);
-    const live = new Set<number>();
-    let after = 0;
-    let sliceStart = Date.now();
-    for (;;) {
-      const { ids, vectors } = this.store.embeddingChunk(this.headVersion, after, 1024);
-      for (let i = 0; i < ids.length; i++) {
-        if (h.getCurrentCount() >= h.getMaxElements())
-          h.resizeIndex(Math.max(1024, Math.ceil(h.getMaxElements() * 1.5)));
-        h.addPoint(Array.from(vectors[i]), ids[i]);
-        live.add(ids[i]);
-        if (Date.now() - sliceStart > 8) {
-          await new Promise<void>((r) => setImmediate(r));
-          if (gen !== this.generation) return;
-          sliceStart = Date.now();
-        }
+  /**
+   * Builds a graph over head `version`'s embeddings (as SQLite has them now) in a worker thread, while
+   * this index keeps answering with its current graph. add/remove calls made meanwhile are recorded and
+   * replayed by install(). A newer prepare() or open() supersedes this one (its promise rejects).
+   */
+  async prepare(version: number, dim: number): Promise<PreparedGraph> {
+    void this.stopBuild();
+    const token = {};
+    const log: IndexOp[] = [];
+    this.log = log;
+    const file = `${this.indexFile}.build-${process.pid}-${version}`;
+    const job = startGraphBuild(
+      {
+        dbDir: this.dir,
+        headVersion: version,
+        dim,
+        m: this.options.m,
+        efConstruction: this.options.efConstruction,
+        outFile: file,
+      },
+      (added, total) => this.onBuildProgress?.({ version, added, total }),
+    );
+    this.build = { kill: job.kill, token };
+    const mine = () => this.build?.token === token;
+    try {
+      const built = await job.result;
+      if (!mine()) throw new SupersededError('a newer index build replaced this one');
+      const hnsw = new HierarchicalNSW('ip', dim);
+      // Reading a large graph takes long: off this thread (hnswlib-node reads on the libuv pool).
+      await hnsw.readIndex(built.file);
+      if (!mine()) throw new SupersededError('a newer index build replaced this one');
+      hnsw.setEf(this.options.efSearch);
+      return { version, dim, hnsw, file: built.file, checksum: built.checksum, log };
+    } catch (err) {
+      fs.rmSync(file, { force: true });
+      // Stopped by a newer build, open() or close(): not a failure worth a warning.
+      if (!mine()) throw err instanceof SupersededError ? err : new SupersededError('index build stopped');
+      this.build = null;
+      this.log = null;
+      throw err;
+    }
+  }
+
+  /** The build in flight, if any, as a handle tests use to crash it. */
+  get buildInFlight(): { kill(): Promise<void> } | null {
+    return this.build;
+  }
+
+  private async stopBuild(): Promise<void> {
+    const b = this.build;
+    this.build = null;
+    this.log = null;
+    if (b) await b.kill();
+  }
+
+  /**
+   * Makes a prepared graph the index, in one synchronous step: the calls recorded during its build are
+   * replayed (adds read the graph's own head version from SQLite, so the caller writes those first),
+   * its file becomes the saved index, and every later query uses it.
+   */
+  install(g: PreparedGraph): void {
+    if (this.log !== g.log) throw new Error('install: this graph was superseded by a newer build');
+    const live = new Set(g.hnsw.getIdsList());
+    const deleted = new Set<number>();
+    for (const { op, id } of g.log) {
+      if (op === 'remove') {
+        if (!live.delete(id)) continue;
+        g.hnsw.markDelete(id);
+        deleted.add(id);
+        continue;
       }
-      if (ids.length < 1024) break;
-      after = ids[ids.length - 1];
+      const v = this.store.getEmbedding(id, g.version);
+      if (!v) continue;
+      if (g.hnsw.getCurrentCount() >= g.hnsw.getMaxElements())
+        g.hnsw.resizeIndex(Math.max(1024, Math.ceil(g.hnsw.getMaxElements() * 1.5)));
+      g.hnsw.addPoint(Array.from(v), id);
+      live.add(id);
+      deleted.delete(id);
     }
-    if (gen !== this.generation) return;
-    this.hnsw = h;
+    this.generation++;
+    this.build = null;
+    this.log = null;
+    this.hnsw = g.hnsw;
     this.live = live;
-    this.deleted = new Set();
-    for (const op of this.pendingOps) {
-      if (op.op === 'add') this.addNow(op.id, op.vec);
-      else this.removeNow(op.id);
-    }
-    this.pendingOps = [];
+    this.deleted = deleted;
+    this.headVersion = g.version;
+    this.dim = g.dim;
     this.state = 'ready';
-    this.dirty = true;
-    this.save();
+    // The worker's file is the graph before the replay: saved as such (sidecar included), and marked
+    // dirty when the replay changed anything (a crash before the next save reconciles on open).
+    fs.renameSync(g.file, this.indexFile);
+    this.writeSidecar(fs.statSync(this.indexFile).size, g.checksum, []);
+    this.dirty = g.log.length > 0;
   }
 
   /** Resolves when a background build (if any) has finished. */
@@ -227,13 +328,39 @@ export class AnnIndex {
   }
 
   add(id: number, vec: Float32Array): void {
-    if (this.state === 'building') this.pendingOps.push({ op: 'add', id, vec });
-    else if (this.state === 'ready') this.addNow(id, vec);
+    this.log?.push({ op: 'add', id });
+    if (this.state !== 'ready') return;
+    if (this.writing) this.deferred.push({ op: { op: 'add', id }, vec, generation: this.generation });
+    else this.addNow(id, vec);
   }
 
   remove(id: number): void {
-    if (this.state === 'building') this.pendingOps.push({ op: 'remove', id });
-    else if (this.state === 'ready') this.removeNow(id);
+    this.log?.push({ op: 'remove', id });
+    if (this.state !== 'ready') return;
+    if (this.writing) this.deferred.push({ op: { op: 'remove', id }, generation: this.generation });
+    else this.removeNow(id);
+  }
+
+  private async writeSnapshot(h: Hnsw): Promise<string> {
+    const file = `${this.indexFile}.snapshot-${process.pid}-${++this.snapshots}`;
+    this.writing++;
+    try {
+      await h.writeIndex(file);
+    } catch (err) {
+      fs.rmSync(file, { force: true });
+      throw err;
+    } finally {
+      if (--this.writing === 0) {
+        // Ops deferred for a graph that a switch has since replaced were replayed onto the new one.
+        const ops = this.deferred.filter((d) => d.generation === this.generation);
+        this.deferred = [];
+        for (const { op, vec } of ops) {
+          if (op.op === 'add') this.addNow(op.id, vec!);
+          else this.removeNow(op.id);
+        }
+      }
+    }
+    return file;
   }
 
   private addNow(id: number, vec: Float32Array): void {
@@ -266,20 +393,48 @@ export class AnnIndex {
     return this.state !== 'ready' || this.live.size < this.options.exactBelow;
   }
 
-  /** k nearest by cosine, best first; `accept` filters ids (folder, date, not-self). */
-  search(query: Float32Array, k: number, accept?: (id: number) => boolean): Neighbor[] {
-    if (k <= 0) return [];
-    if (this.exact || !this.hnsw) return exactSearch(this.store, this.headVersion, query, k, accept);
-    const kk = Math.min(k, this.live.size);
-    if (kk === 0) return [];
-    this.hnsw.setEf(Math.max(this.options.efSearch, kk));
-    const res = this.hnsw.searchKnn(Array.from(query), kk, accept);
-    const out: Neighbor[] = res.neighbors.map((id, i) => ({ id, score: 1 - res.distances[i] }));
-    out.sort((a, b) => b.score - a.score);
-    return out;
+  /** The search beam for a library of `size` photos (see DEFAULT_ANN_OPTIONS). */
+  efFor(size: number): number {
+    return efForSize(this.options, size);
   }
 
-  /** Writes the index and its sidecar (atomically, index first) if anything changed. */
+  /** k nearest by cosine, best first; `accept` filters ids (folder, date, not-self). */
+  search(query: Float32Array, k: number, accept?: (id: number) => boolean): Neighbor[] {
+    return this.view().search(query, k, accept);
+  }
+
+  /**
+   * The current graph and head version as one view: a caller that awaits between searches (duplicates)
+   * keeps querying the graph it started with, even if a head switch installs another meanwhile.
+   */
+  view(): IndexView {
+    const { hnsw: h, live, headVersion } = this;
+    if (this.exact || !h) {
+      return {
+        headVersion,
+        approximate: false,
+        search: (q, k, accept) => (k <= 0 ? [] : exactSearch(this.store, headVersion, q, k, accept)),
+        snapshot: () => Promise.reject(new Error('no graph to snapshot: search is exact')),
+      };
+    }
+    const baseEf = this.efFor(live.size);
+    return {
+      headVersion,
+      approximate: true,
+      search: (query, k, accept, ef = baseEf) => {
+        const kk = Math.min(k, live.size);
+        if (kk <= 0) return [];
+        h.setEf(Math.max(ef, kk));
+        const res = h.searchKnn(Array.from(query), kk, accept);
+        const out: Neighbor[] = res.neighbors.map((id, i) => ({ id, score: 1 - res.distances[i] }));
+        out.sort((x, y) => y.score - x.score);
+        return out;
+      },
+      snapshot: () => this.writeSnapshot(h),
+    };
+  }
+
+  /** Writes the index and its sidecar (atomically, index first) if anything changed. Blocks: for close(). */
   save(): void {
     if (this.state !== 'ready' || !this.hnsw || !this.dirty) return;
     const tmp = `${this.indexFile}.tmp-${process.pid}`;
@@ -287,24 +442,61 @@ export class AnnIndex {
     const bytes = fs.statSync(tmp).size;
     const checksum = fileSha1(tmp);
     fs.renameSync(tmp, this.indexFile);
+    this.writeSidecar(bytes, checksum, [...this.deleted]);
+    this.dirty = false;
+  }
+
+  /**
+   * save(), with the graph written and hashed off this thread (a 100k graph is ~220 MB); adds and
+   * removes made meanwhile wait and are applied after the write, and leave the index dirty.
+   */
+  async saveInBackground(): Promise<void> {
+    if (this.state !== 'ready' || !this.hnsw || !this.dirty || this.saving) return this.saving ?? undefined;
+    const generation = this.generation;
+    const deleted = [...this.deleted];
+    const count = this.live.size;
+    this.dirty = false;
+    this.saving = (async () => {
+      let file: string | undefined;
+      try {
+        file = await this.writeSnapshot(this.hnsw!);
+        const checksum = await fileSha1Async(file);
+        if (generation !== this.generation) return; // a new graph replaced this one meanwhile
+        const bytes = fs.statSync(file).size;
+        fs.renameSync(file, this.indexFile);
+        file = undefined;
+        this.writeSidecar(bytes, checksum, deleted, count);
+      } catch (err) {
+        if (generation === this.generation) this.dirty = true;
+        process.emitWarning(`saving the HNSW index failed: ${(err as Error).message}`);
+      } finally {
+        if (file) fs.rmSync(file, { force: true });
+        this.saving = null;
+      }
+    })();
+    return this.saving;
+  }
+
+  private writeSidecar(bytes: number, checksum: string, deleted: number[], count = this.live.size): void {
     const side: Sidecar = {
       format: 1,
       headVersion: this.headVersion,
       dim: this.dim,
-      count: this.live.size,
+      count,
       checksum,
       bytes,
-      deleted: [...this.deleted],
+      deleted,
       savedAt: Date.now(),
     };
     writeFileAtomic(this.sidecarFile, JSON.stringify(side));
-    this.dirty = false;
   }
 
   close(): void {
     try {
+      if (this.saving) this.dirty = true; // the background save is discarded (generation changes below)
       this.save();
     } finally {
+      void this.stopBuild();
       this.generation++;
       this.hnsw = null;
       this.state = 'closed';

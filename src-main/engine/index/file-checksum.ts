@@ -18,6 +18,13 @@ export function fileSha1(file: string): string {
   return h.digest('hex');
 }
 
+/** fileSha1, read and hashed off the calling thread's critical path (a stream over the libuv pool). */
+export async function fileSha1Async(file: string): Promise<string> {
+  const h = crypto.createHash('sha1');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
 /** Writes via a temp file and rename, so a crash never leaves a half-written file under the real name. */
 export function writeFileAtomic(file: string, data: string | Buffer): void {
   const tmp = `${file}.tmp-${process.pid}`;

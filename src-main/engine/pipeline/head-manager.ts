@@ -9,18 +9,25 @@ import { nextUnsupervisedHead } from './head-policy';
 
 /** Learning a whitening head on more photos than this gains nothing measurable and costs memory. */
 const MAX_LEARN_SAMPLE = 20_000;
-/** Re-projection chunk sizes: ONNX Runtime amortises its call over many rows; the TS path yields often. */
-const BULK_CHUNK = 8192;
+/**
+ * Re-projection chunk sizes: each chunk runs synchronously on this thread (ONNX Runtime, or the TS path),
+ * so they stay small enough (~25 ms) that queries between them do not wait long.
+ */
+const BULK_CHUNK = 512;
 const SYNC_CHUNK = 1024;
+/** the TypeScript projector is ~20× slower per row than ONNX Runtime */
+const TS_CHUNK = 32;
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * Owns the active head: creates the initial one, projects pooled vectors with it, and switches to a new
- * version (re-projecting the library from stored pooled vectors, then rebuilding the index in the
- * background). The switch itself is one synchronous step, so no photo is left on an old version.
+ * version (re-projecting the library from stored pooled vectors and building its index in a worker
+ * while the old head answers). The switch itself is one synchronous step, so no photo is left on an old
+ * version and no query mixes versions.
  */
 export class HeadManager {
   private current: HeadRow | undefined;
+  private switching: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -101,16 +108,26 @@ export class HeadManager {
     return this.active;
   }
 
-  /** Re-projects every photo with head `version`, then makes it active and rebuilds the index. */
-  async adopt(version: number): Promise<HeadRow> {
+  /**
+   * Re-projects every photo with head `version`, builds its index in a worker while the current head and
+   * graph keep answering, then switches head and graph together in one synchronous step. Switches are
+   * serialised; a failed build (worker crash) leaves the current head and graph in use.
+   */
+  adopt(version: number): Promise<HeadRow> {
+    const run = this.switching.catch(() => undefined).then(() => this.switchTo(version));
+    this.switching = run;
+    return run;
+  }
+
+  private async switchTo(version: number): Promise<HeadRow> {
     const head = this.store.getHead(version);
     if (!head) throw new NotFoundError(`No head version ${version}`);
     if (head.modelId !== this.model.modelId)
       throw new NotFoundError(`Head ${version} belongs to another model (${head.modelId})`);
-    // Bulk path (ONNX Runtime) in large chunks; without it, the TypeScript reference in small ones so
-    // that the event loop still breathes between chunks.
+    // Bulk path (ONNX Runtime) in chunks that keep each synchronous run short; without it, the
+    // TypeScript reference in smaller ones, so that the event loop still breathes between chunks.
     const bulk = this.ops.projectBulk;
-    const chunk = bulk ? BULK_CHUNK : SYNC_CHUNK;
+    const chunk = bulk ? BULK_CHUNK : TS_CHUNK;
     const project = (pooled: Pooled[]) =>
       bulk ? bulk(head.weights, pooled) : Promise.resolve(this.ops.projectBatch(head.weights, pooled));
     // One chunk at a time: onnxruntime-node runs a session on the calling thread, so reading chunk k + 1
@@ -128,28 +145,37 @@ export class HeadManager {
       after = ids[ids.length - 1];
       await yieldNow();
     }
+    const dim = headOutDim(head.weights);
+    const graph = await this.index.prepare(version, dim);
     // Photos committed meanwhile (with the old head): caught up asynchronously while there are many,
-    // then the last few and the switch in one synchronous step, so none is left on the old version.
-    // (The search for them costs seconds on a large library: skipped when nothing was committed.)
-    if (this.store.indexedCount() !== expected || written !== expected) {
-      for (;;) {
-        const ids = this.store.idsMissingEmbedding(version, chunk);
-        if (ids.length < SYNC_CHUNK) break;
-        const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
-        this.store.putEmbeddings(version, ids, await project(pooled));
+    // then the last few, the switch and the new graph in one synchronous step, so none is left on the
+    // old version and no query sees the new head with the old graph. (The search for them costs
+    // seconds on a large library: skipped when nothing was committed.)
+    const mayMiss = () =>
+      graph.log.length > 0 || written !== expected || this.store.indexedCount() !== expected;
+    const caughtUp = (ids: number[], vectors: Float32Array[]) => {
+      this.store.putEmbeddings(version, ids, vectors);
+      graph.log.push(...ids.map((id) => ({ op: 'add' as const, id })));
+    };
+    while (mayMiss()) {
+      const ids = this.store.idsMissingEmbedding(version, SYNC_CHUNK);
+      if (ids.length < SYNC_CHUNK) break;
+      for (let i = 0; i < ids.length; i += chunk) {
+        const part = ids.slice(i, i + chunk);
+        caughtUp(part, await project(part.map((id) => this.store.getPooled(id)!.pooled)));
       }
     }
     this.store.transaction(() => {
-      for (;;) {
+      while (mayMiss()) {
         const ids = this.store.idsMissingEmbedding(version, SYNC_CHUNK);
         if (!ids.length) break;
         const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
-        this.store.putEmbeddings(version, ids, this.ops.projectBatch(head.weights, pooled));
+        caughtUp(ids, this.ops.projectBatch(head.weights, pooled));
       }
       this.store.activateHead(version);
     });
     this.current = { ...head, active: true };
-    this.index.open(version, headOutDim(head.weights));
+    this.index.install(graph);
     return this.current;
   }
 }

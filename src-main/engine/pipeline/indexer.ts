@@ -325,7 +325,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     this.state = end;
     try {
       this.store.finishJob(jobId, end, fatal ? (fatal as Error).message : null);
-      this.index.save();
+      await this.index.saveInBackground();
     } catch (err) {
       // Still full: the job row is marked interrupted at the next open; the index is rebuilt from SQLite.
       if (!fatal) stopRun(err);

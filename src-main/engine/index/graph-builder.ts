@@ -1,0 +1,68 @@
+/**
+ * Starts an HNSW build in a worker thread. The result settles exactly once: with the graph file, or
+ * with an Error if the worker fails, crashes or is killed (the caller's current graph is untouched).
+ */
+import fs from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../runtime/module-worker';
+import type { GraphBuildReply, GraphBuildRequest } from './graph-build-protocol';
+
+export interface BuiltGraph {
+  file: string;
+  count: number;
+  checksum: string;
+}
+
+export interface GraphBuild {
+  result: Promise<BuiltGraph>;
+  /** stops the worker (as a crash would): result rejects, its file is removed */
+  kill(): Promise<void>;
+}
+
+export function startGraphBuild(
+  req: GraphBuildRequest,
+  onProgress?: (added: number, total: number) => void,
+): GraphBuild {
+  let worker: Worker;
+  let settled = false;
+  let resolveFn!: (g: BuiltGraph) => void;
+  let rejectFn!: (e: Error) => void;
+  const result = new Promise<BuiltGraph>((res, rej) => {
+    resolveFn = res;
+    rejectFn = rej;
+  });
+  const finish = (r: { ok: BuiltGraph } | { err: Error }) => {
+    if (settled) return;
+    settled = true;
+    if ('ok' in r) resolveFn(r.ok);
+    else {
+      fs.rmSync(req.outFile, { force: true });
+      rejectFn(r.err);
+    }
+    void worker.terminate();
+  };
+  try {
+    worker = spawnModuleWorker(import.meta.url, './graph-build.worker', req);
+  } catch (e) {
+    return {
+      result: Promise.reject(new Error(`could not start the index build worker: ${(e as Error).message}`)),
+      kill: async () => {},
+    };
+  }
+  worker.on('message', (m: GraphBuildReply) => {
+    if (m.type === 'progress') {
+      if (!settled) onProgress?.(m.added, m.total);
+    } else if (m.type === 'done') finish({ ok: { file: m.file, count: m.count, checksum: m.checksum } });
+    else finish({ err: new Error(`index build failed: ${m.message}`) });
+  });
+  worker.on('error', (e) => finish({ err: new Error(`the index build worker crashed: ${e.message}`) }));
+  worker.on('exit', (code) =>
+    finish({ err: new Error(`the index build worker stopped (exit code ${code}) before finishing`) }),
+  );
+  return {
+    result,
+    kill: async () => {
+      await worker.terminate();
+    },
+  };
+}
