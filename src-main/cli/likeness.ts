@@ -38,6 +38,7 @@ import type { PhotoEmbedder } from '../engine/embed/photo-embedder';
 import type { LibraryOptions } from '../engine/library';
 import { expectedProvider } from '../engine/runtime/provider-choice';
 import { recoverLibrary } from '../engine/recover';
+import { isInsideFolder } from '../engine/scan/inside-folder';
 import { createDefaultEmbedder } from '../engine/embed/default-embedder';
 import { ProgressView } from './progress-view';
 
@@ -380,8 +381,14 @@ async function runIndex(
   try {
     // Adding a folder scans it and starts (or joins) the indexing run; wait for that run to end.
     let run = engine.next('index.done');
+    const { folders: known } = await engine.call('listFolders');
     for (const dir of args.positional) {
-      const { folder } = await engine.call('addFolder', { path: path.resolve(dir) });
+      // A folder already in the library (or inside one) is scanned again for new and changed files.
+      const real = realPathOr(dir);
+      const holder = known.find((f) => isInsideFolder(real, f.path));
+      const { folder } = holder
+        ? await engine.call('rescanFolder', { folderId: holder.id })
+        : await engine.call('addFolder', { path: path.resolve(dir) });
       log(`${folder.path}: ${folder.photoCount} photos`);
       if (interrupted) break;
     }
@@ -439,4 +446,13 @@ async function indexReady(engine: Engine, log: (s: string) => void): Promise<voi
   if ((await engine.call('status')).index.ready) return;
   log('building the search index…');
   while (!(await engine.call('status')).index.ready) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** The real path of `dir`, or its resolved path when it does not exist (addFolder then says so). */
+function realPathOr(dir: string): string {
+  try {
+    return fs.realpathSync(path.resolve(dir));
+  } catch {
+    return path.resolve(dir);
+  }
 }

@@ -401,6 +401,11 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       emit({ event: 'library.changed', data: { reason: 'folder added' } });
       return { folder: folderInfo(folder) };
     },
+    async rescanFolder({ folderId }) {
+      const folder = folders.get(folderId);
+      if (!folder) throw new ApiError('not_found', `No folder with id ${folderId}`);
+      return { folder: folderInfo(folder) };
+    },
     async removeFolder({ folderId }) {
       if (!folders.delete(folderId)) throw new ApiError('not_found', `No folder with id ${folderId}`);
       for (const p of photos.values()) if (p.folderId === folderId) photos.delete(p.id);

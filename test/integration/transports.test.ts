@@ -61,6 +61,10 @@ const fakeApi: LikenessApi = {
   addFolder: (a) =>
     rec('addFolder', a, { folder: { id: 2, path: a.path, photoCount: 0, unreadable: 0, available: true } }),
   removeFolder: (a) => rec('removeFolder', a, { removed: true }),
+  rescanFolder: (a) =>
+    rec('rescanFolder', a, {
+      folder: { id: a.folderId, path: '/photos', photoCount: 3, unreadable: 0, available: true },
+    }),
   listPhotos: (a) =>
     rec('listPhotos', a, {
       total: 3,

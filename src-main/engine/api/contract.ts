@@ -225,6 +225,8 @@ export const methods = {
     returns<{ folder: FolderInfo }>(),
   ),
   removeFolder: method(s.object({ folderId: id() }), returns<{ removed: boolean }>()),
+  /** Looks for new, changed and removed files in a library folder, then indexes what is new. */
+  rescanFolder: method(s.object({ folderId: id() }), returns<{ folder: FolderInfo }>()),
 
   listPhotos: method(s.object({ ...page, ...photoView }), returns<Page<PhotoSummary>>()),
   /** The ids of a range of listPhotos (same order and filters): a selection of the whole view. */

@@ -253,6 +253,12 @@ function engineApi(
       const folder = lib.listFolders().find((f) => f.id === added.id)!;
       return { folder: toFolderInfo(folder) };
     },
+    rescanFolder: async ({ folderId }) => {
+      const lib = await library();
+      await lib.rescan(folderId);
+      void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
+      return { folder: toFolderInfo(lib.listFolders().find((f) => f.id === folderId)!) };
+    },
     removeFolder: async ({ folderId }) => {
       const lib = await library();
       if (!lib.removeFolder(folderId)) throw new NotFoundError(`No folder with id ${folderId}`);
