@@ -137,16 +137,12 @@ export class AnnIndex {
   /** Brings a loaded index up to date with SQLite (a crash may have left it a few photos behind). */
   private reconcile(): LoadOutcome {
     const inStore = new Set<number>();
-    let after = 0;
     const toAdd: number[] = [];
-    for (;;) {
-      const { ids } = this.store.embeddingChunk(this.headVersion, after, 4096);
+    for (const { ids } of this.store.embeddingPages(this.headVersion, 4096)) {
       for (const id of ids) {
         inStore.add(id);
         if (!this.live.has(id)) toAdd.push(id);
       }
-      if (ids.length < 4096) break;
-      after = ids[ids.length - 1];
     }
     const toRemove = [...this.live].filter((id) => !inStore.has(id));
     if (toAdd.length + toRemove.length === 0) return 'loaded';
@@ -185,10 +181,8 @@ export class AnnIndex {
     });
     h.setEf(this.options.efSearch);
     const live = new Set<number>();
-    let after = 0;
     let sliceStart = Date.now();
-    for (;;) {
-      const { ids, vectors } = this.store.embeddingChunk(this.headVersion, after, 1024);
+    for (const { ids, vectors } of this.store.embeddingPages(this.headVersion, 1024)) {
       for (let i = 0; i < ids.length; i++) {
         if (h.getCurrentCount() >= h.getMaxElements())
           h.resizeIndex(Math.max(1024, Math.ceil(h.getMaxElements() * 1.5)));
@@ -200,8 +194,6 @@ export class AnnIndex {
           sliceStart = Date.now();
         }
       }
-      if (ids.length < 1024) break;
-      after = ids[ids.length - 1];
     }
     if (gen !== this.generation) return;
     this.hnsw = h;

@@ -15,13 +15,9 @@ export async function findDuplicates(ctx: QueryContext, threshold: number): Prom
   const uf = new UnionFind();
   const ids: number[] = [];
   const vectors: Float32Array[] = [];
-  let after = 0;
-  for (;;) {
-    const chunk = ctx.store.embeddingChunk(version, after, 4096);
-    ids.push(...chunk.ids);
-    vectors.push(...chunk.vectors);
-    if (chunk.ids.length < 4096) break;
-    after = chunk.ids[chunk.ids.length - 1];
+  for (const page of ctx.store.embeddingPages(version, 4096)) {
+    ids.push(...page.ids);
+    vectors.push(...page.vectors);
   }
   if (ctx.index.exact) {
     for (let i = 0; i < ids.length; i++) {

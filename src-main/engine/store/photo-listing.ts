@@ -39,11 +39,11 @@ export function photoPage(store: Store, q: PhotoPageQuery): { total: number; row
     args.push(q.albumId);
   }
   const from = `FROM photos p JOIN folders f ON f.id = p.folder_id WHERE ${where.join(' AND ')}`;
-  const total = store.db
+  const total = store.ps
     .prepare(`SELECT COUNT(*) ${from}`)
     .pluck()
     .get(...args) as number;
-  const rows = store.db
+  const rows = store.ps
     .prepare(`SELECT p.* ${from} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
     .all(...args, q.limit, q.offset) as RawPhoto[];
   return { total, rows: rows.map(toPhoto) };
@@ -51,7 +51,7 @@ export function photoPage(store: Store, q: PhotoPageQuery): { total: number; row
 
 /** The albums a photo belongs to, by name. */
 export function albumsOfPhoto(store: Store, photoId: number): { id: number; name: string }[] {
-  return store.db
+  return store.ps
     .prepare(
       `SELECT a.id, a.name FROM albums a JOIN album_photos ap ON ap.album_id = a.id
        WHERE ap.photo_id = ? ORDER BY a.name`,
@@ -61,7 +61,7 @@ export function albumsOfPhoto(store: Store, photoId: number): { id: number; name
 
 /** Per album: how many of its photos are still in the library, and the first of them (its cover). */
 export function albumPresence(store: Store): Map<number, { count: number; cover: number | null }> {
-  const rows = store.db
+  const rows = store.ps
     .prepare(
       `SELECT ap.album_id AS id, COUNT(*) AS n,
               (SELECT ap2.photo_id FROM album_photos ap2 JOIN photos p2 ON p2.id = ap2.photo_id
@@ -80,11 +80,11 @@ export function failurePage(
   offset: number,
   limit: number,
 ): { total: number; rows: PhotoRow[] } {
-  const total = store.db
+  const total = store.ps
     .prepare(`SELECT COUNT(*) FROM photos WHERE status = 'failed'`)
     .pluck()
     .get() as number;
-  const rows = store.db
+  const rows = store.ps
     .prepare(`SELECT * FROM photos WHERE status = 'failed' ORDER BY id LIMIT ? OFFSET ?`)
     .all(limit, offset) as RawPhoto[];
   return { total, rows: rows.map(toPhoto) };
