@@ -41,14 +41,19 @@ import {
 } from './mappers';
 import type { ImageSource } from './media';
 import { withApiErrors } from './api-errors';
+import { callbackSink, createLogger, fileSink } from '../log/logger';
+import type { RotatingFileOptions } from '../log/rotating-file';
+import { ServingThreadWatch } from '../log/serving-thread';
 
 export interface EngineApiOptions {
   /** library directory (database, HNSW index, thumbnails) */
   dbDir: string;
   /** moves a file to the OS trash; injected by the host (Electron: shell.trashItem) — never a hard delete */
   trash: (path: string) => Promise<void>;
-  /** where engine messages go (model loading, warnings); default: stderr */
+  /** where engine messages go (model loading, warnings), besides the log file; default: stderr */
   log?: (message: string) => void;
+  /** the rotating log file in the library folder (logs/likeness.log); false: none */
+  logFile?: RotatingFileOptions | false;
   /** the model; default: the built-in CGD backbone (tests inject a smaller one) */
   createEmbedder?: (options: EmbedderOptions) => Promise<PhotoEmbedder>;
   /** default: watch folders for changes */
@@ -74,7 +79,6 @@ export interface EngineHost {
 const STATUS_WAIT_MS = 3000;
 
 export async function createEngineApi(options: EngineApiOptions): Promise<EngineHost> {
-  const log = options.log ?? ((m: string) => process.stderr.write(`likeness: ${m}\n`));
   const dbDir = path.resolve(options.dbDir);
   // An unusable library folder is the user's to fix: say so now, not on every call.
   try {
@@ -83,6 +87,12 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
   } catch (error) {
     throw new Error(`Cannot use ${dbDir} as the library folder: ${(error as Error).message}`);
   }
+  const sinks = [callbackSink(options.log ?? ((m: string) => process.stderr.write(`likeness: ${m}\n`)))];
+  if (options.logFile !== false) sinks.push(fileSink(dbDir, options.logFile));
+  const logger = createLogger(sinks);
+  const log = (m: string) => logger.info(m);
+  logger.debug(`engine starting on ${dbDir}`);
+  const watch = new ServingThreadWatch(logger.child('serving')).start();
 
   const listeners = new Set<(event: LikenessEvent) => void>();
   const emit = (event: LikenessEvent) => {
@@ -98,9 +108,10 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
   let embedder: PhotoEmbedder | undefined;
   let fineTune: FineTuneJob | undefined;
   const opening = (async () => {
-    embedder = await (options.createEmbedder ?? createDefaultEmbedder)({ log });
+    const modelLog = logger.child('model');
+    embedder = await (options.createEmbedder ?? createDefaultEmbedder)({ log: (m) => modelLog.info(m) });
     const lib = await Library.open(dbDir, embedder, { watch: true, ...options.library });
-    wireEvents(lib, emit, log);
+    wireEvents(lib, emit, (m) => logger.warn(m));
     fineTune = new FineTuneJob(
       lib,
       {
@@ -108,6 +119,12 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
         done: (data) => emit({ event: 'finetune.done', data }),
       },
       options.fineTune,
+      logger.child('finetune'),
+    );
+    const st = lib.status();
+    logger.info(
+      `library opened: ${st.photos.total} photos (${st.photos.indexed} indexed), head v${st.head.version}, ` +
+        `${embedder.provider} provider`,
     );
     emit({ event: 'library.changed', data: { reason: 'library opened' } });
     if (options.preloadModel !== false && embedder.load) {
@@ -146,7 +163,8 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
 
   let closing: Promise<void> | undefined;
   return {
-    api,
+    // every call named, so that one holding the serving thread shows in the log as what it was
+    api: watch.wrap(api),
     events,
     images: libraryImages(library),
     close: () =>
@@ -156,6 +174,9 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
         await lib?.close();
         await embedder?.close?.();
         listeners.clear();
+        watch.stop();
+        logger.debug('engine closed');
+        for (const sink of sinks) sink.close?.();
       })()),
   };
 }

@@ -9,6 +9,7 @@ import type { Pooled } from '../head/head-types';
 import { startTrainingWorker, type TrainingHandle } from '../finetune/run-in-worker';
 import { FINETUNE_DEFAULTS, type FinetuneOptions } from '../finetune/trainer';
 import type { Library } from '../library';
+import { silentLogger, type Logger } from '../log/logger';
 import type { EventPayloads } from './contract';
 
 /** The trainer's own minimum: two albums with four photos each (it holds some out to judge the result). */
@@ -30,6 +31,8 @@ export class FineTuneJob {
     private readonly on: FineTuneEvents,
     /** overrides of the trainer's defaults (tests use fewer epochs) */
     private readonly options: Partial<FinetuneOptions> = {},
+    /** the worker's lines and the run's outcome */
+    private readonly log: Logger = silentLogger,
   ) {}
 
   get isRunning(): boolean {
@@ -76,6 +79,7 @@ export class FineTuneJob {
       { pooled, labels, initHead, library, options: this.options },
       {
         onEpoch: (e) => this.on.progress({ epoch: e.epoch, epochs, loss: e.loss, heldOutR1: e.heldOutR1 }),
+        log: (line) => this.log.info(line),
       },
     );
     const finished = handle.result
@@ -98,6 +102,8 @@ export class FineTuneJob {
       })
       .catch((error: Error) => {
         const cancelled = error.name === 'AbortError';
+        if (cancelled) this.log.info(error.message);
+        else this.log.warn(`fine-tuning failed: ${error.message}`);
         this.on.done({
           adopted: false,
           version: null,

@@ -33,7 +33,7 @@ export class BackboneThread {
       modelPath: this.modelPath,
       providers: this.providers,
     };
-    const worker = spawnModuleWorker(import.meta.url, './backbone.worker', data);
+    const worker = spawnModuleWorker(import.meta.url, './backbone.worker', data, this.log);
     const failAll = (reason: string) => {
       if (this.worker !== worker) return;
       this.worker = null;

@@ -33,9 +33,13 @@ port.on('message', (m: BackboneRequest) => {
       );
     }, fail);
   } else if (m.type === 'close') {
-    backbone.close().finally(() => {
-      send({ type: 'closed', id: m.id });
-      port.close();
-    });
+    // a session that fails to release is worth a log line, not a crash of the closing worker
+    void backbone
+      .close()
+      .catch((e: unknown) => send({ type: 'log', message: `closing the model failed: ${String(e)}` }))
+      .finally(() => {
+        send({ type: 'closed', id: m.id });
+        port.close();
+      });
   }
 });

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EpochReport, TrainInput, TrainResult } from './trainer';
 import type { WorkerReply, WorkerRequest } from './worker-protocol';
-import { spawnModuleWorker } from '../runtime/module-worker';
+import { forwardLines, spawnModuleWorker } from '../runtime/module-worker';
 
 export interface WorkerRunOptions {
   onEpoch?: (e: EpochReport) => void;
@@ -16,6 +16,8 @@ export interface WorkerRunOptions {
   workerUrl?: URL;
   /** after a cancel, how long the worker gets to stop cleanly before it is terminated */
   cancelGraceMs?: number;
+  /** the worker's own lines (what it reports and prints), for the log */
+  log?: (line: string) => void;
   /** tests only: fault injection inside the worker */
   fault?: { afterEpoch: number; kind: 'throw' | 'exit' };
 }
@@ -34,9 +36,11 @@ function abortError(): Error {
   return e;
 }
 
-function spawn(data: WorkerRequest, workerUrl?: URL): Worker {
-  if (workerUrl) return new Worker(workerUrl, { workerData: data });
-  return spawnModuleWorker(import.meta.url, './worker', data);
+function spawn(data: WorkerRequest, workerUrl?: URL, log?: (line: string) => void): Worker {
+  if (!workerUrl) return spawnModuleWorker(import.meta.url, './worker', data, log);
+  const worker = new Worker(workerUrl, { workerData: data, stdout: !!log, stderr: !!log });
+  if (log) for (const stream of [worker.stdout, worker.stderr]) forwardLines(stream, log);
+  return worker;
 }
 
 export function startTrainingWorker(input: TrainInput, opts: WorkerRunOptions = {}): TrainingHandle {
@@ -72,7 +76,7 @@ export function startTrainingWorker(input: TrainInput, opts: WorkerRunOptions = 
   };
 
   try {
-    worker = spawn(req, opts.workerUrl);
+    worker = spawn(req, opts.workerUrl, opts.log);
   } catch (e) {
     return {
       result: Promise.reject(new Error(`could not start the fine-tune worker: ${(e as Error).message}`)),
@@ -81,7 +85,9 @@ export function startTrainingWorker(input: TrainInput, opts: WorkerRunOptions = 
     };
   }
   worker.on('message', (m: WorkerReply) => {
-    if (m.type === 'epoch') {
+    if (m.type === 'log') {
+      opts.log?.(m.message);
+    } else if (m.type === 'epoch') {
       if (!cancelled) opts.onEpoch?.(m.epoch);
     } else if (m.type === 'done') {
       finish(cancelled ? { err: abortError() } : { ok: m.result });

@@ -9,6 +9,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
+  | { type: 'log'; message: string }
   | { type: 'epoch'; epoch: EpochReport }
   | { type: 'done'; result: TrainResult }
   | { type: 'cancelled'; name: string; message: string }

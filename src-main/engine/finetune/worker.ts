@@ -2,7 +2,7 @@
  * Worker-thread entry of fine-tuning: trains on the data it was started with, posts one message per
  * epoch and the result at the end. A 'cancel' message aborts the run (the trainer checks between steps).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { trainHead } from './trainer';
 import type { WorkerRequest, WorkerReply } from './worker-protocol';
 
@@ -16,6 +16,12 @@ port.on('message', (m: { type?: string }) => {
 });
 
 const send = (m: WorkerReply) => port.postMessage(m);
+const t0 = Date.now();
+const albums = new Set(req.input.labels).size;
+send({
+  type: 'log',
+  message: `thread ${threadId}: training on ${req.input.pooled.length} photos in ${albums} albums`,
+});
 
 trainHead({
   ...req.input,
@@ -31,7 +37,16 @@ trainHead({
     }
   },
 })
-  .then((result) => send({ type: 'done', result }))
+  .then((result) => {
+    const { before, after, bestEpoch } = result.metrics;
+    send({
+      type: 'log',
+      message:
+        `finished in ${Date.now() - t0} ms: held-out R@1 ${before.r1.toFixed(3)} → ${after.r1.toFixed(3)} ` +
+        `(best epoch ${bestEpoch}), ${result.adopted ? 'adopted' : 'not adopted'}: ${result.reason}`,
+    });
+    send({ type: 'done', result });
+  })
   .catch((e: unknown) => {
     const err = e instanceof Error ? e : new Error(String(e));
     send({ type: err.name === 'AbortError' ? 'cancelled' : 'error', name: err.name, message: err.message });

@@ -182,16 +182,12 @@ export class AnnIndex {
   /** Brings a loaded index up to date with SQLite (a crash may have left it a few photos behind). */
   private reconcile(): LoadOutcome {
     const inStore = new Set<number>();
-    let after = 0;
     const toAdd: number[] = [];
-    for (;;) {
-      const { ids } = this.store.embeddingChunk(this.headVersion, after, 4096);
+    for (const { ids } of this.store.embeddingPages(this.headVersion, 4096)) {
       for (const id of ids) {
         inStore.add(id);
         if (!this.live.has(id)) toAdd.push(id);
       }
-      if (ids.length < 4096) break;
-      after = ids[ids.length - 1];
     }
     const toRemove = [...this.live].filter((id) => !inStore.has(id));
     if (toAdd.length + toRemove.length === 0) return 'loaded';

@@ -15,15 +15,11 @@ export function exactSearch(
   accept?: (id: number) => boolean,
 ): Neighbor[] {
   const top = new TopK(k);
-  let after = 0;
-  for (;;) {
-    const { ids, vectors } = store.embeddingChunk(headVersion, after, CHUNK);
+  for (const { ids, vectors } of store.embeddingPages(headVersion, CHUNK)) {
     for (let i = 0; i < ids.length; i++) {
       if (accept && !accept(ids[i])) continue;
       top.push(ids[i], dot(query, vectors[i]));
     }
-    if (ids.length < CHUNK) break;
-    after = ids[ids.length - 1];
   }
   return top.items;
 }

@@ -86,13 +86,9 @@ export class HeadManager {
     const indexed = this.store.indexedCount();
     const stride = Math.max(1, Math.ceil(indexed / MAX_LEARN_SAMPLE));
     const sample: Pooled[] = [];
-    let after = 0;
     let i = 0;
-    for (;;) {
-      const { ids, pooled } = this.store.pooledChunk(this.model.modelId, after, 2048);
+    for (const { pooled } of this.store.pooledPages(this.model.modelId, 2048)) {
       for (const p of pooled) if (i++ % stride === 0) sample.push(p);
-      if (ids.length < 2048) break;
-      after = ids[ids.length - 1];
       await yieldNow();
     }
     if (sample.length < 2) return null;
@@ -134,15 +130,9 @@ export class HeadManager {
     // while chunk k is projected would overlap nothing.
     const expected = this.store.indexedCount();
     let written = 0;
-    let after = 0;
-    for (;;) {
-      const { ids, pooled } = this.store.pooledChunk(this.model.modelId, after, chunk);
-      if (ids.length) {
-        this.store.putEmbeddings(version, ids, await project(pooled));
-        written += ids.length;
-      }
-      if (ids.length < chunk) break;
-      after = ids[ids.length - 1];
+    for (const { ids, pooled } of this.store.pooledPages(this.model.modelId, chunk)) {
+      this.store.putEmbeddings(version, ids, await project(pooled));
+      written += ids.length;
       await yieldNow();
     }
     const dim = headOutDim(head.weights);

@@ -67,13 +67,9 @@ async function allPairs(ctx: QueryContext, version: number, threshold: number): 
   const uf = new UnionFind();
   const ids: number[] = [];
   const vectors: Float32Array[] = [];
-  let after = 0;
-  for (;;) {
-    const chunk = ctx.store.embeddingChunk(version, after, 4096);
-    ids.push(...chunk.ids);
-    vectors.push(...chunk.vectors);
-    if (chunk.ids.length < 4096) break;
-    after = chunk.ids[chunk.ids.length - 1];
+  for (const page of ctx.store.embeddingPages(version, 4096)) {
+    ids.push(...page.ids);
+    vectors.push(...page.vectors);
   }
   for (let i = 0; i < ids.length; i++) {
     for (let j = i + 1; j < ids.length; j++) if (dot(vectors[i], vectors[j]) >= threshold) uf.union(i, j);

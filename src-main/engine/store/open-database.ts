@@ -43,19 +43,22 @@ export function openDatabase(dbDir: string): Database.Database {
   return db;
 }
 
-/** Applies pending migrations, each in its own transaction, tracked by PRAGMA user_version. */
-export function migrate(db: Database.Database): number {
+/**
+ * Applies pending migrations, each in its own transaction, tracked by PRAGMA user_version. `target`
+ * (default: the latest) lets the upgrade test build a database as an older app left it.
+ */
+export function migrate(db: Database.Database, target = MIGRATIONS.length): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(
       `Database schema version ${current} is newer than this app (${MIGRATIONS.length}); update Likeness.`,
     );
   }
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < Math.min(target, MIGRATIONS.length); v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]);
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
-  return MIGRATIONS.length;
+  return db.pragma('user_version', { simple: true }) as number;
 }

@@ -42,7 +42,7 @@ function viewQuery(q: PhotoPageQuery): { from: string; args: (string | number)[]
 }
 
 function viewTotal(store: Store, from: string, args: (string | number)[]): number {
-  return store.db
+  return store.ps
     .prepare(`SELECT COUNT(*) ${from}`)
     .pluck()
     .get(...args) as number;
@@ -51,7 +51,7 @@ function viewTotal(store: Store, from: string, args: (string | number)[]): numbe
 /** One page of photos in the requested order, and how many match in all. */
 export function photoPage(store: Store, q: PhotoPageQuery): { total: number; rows: PhotoRow[] } {
   const { from, args } = viewQuery(q);
-  const rows = store.db
+  const rows = store.ps
     .prepare(`SELECT p.* ${from} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
     .all(...args, q.limit, q.offset) as RawPhoto[];
   return { total: viewTotal(store, from, args), rows: rows.map(toPhoto) };
@@ -60,7 +60,7 @@ export function photoPage(store: Store, q: PhotoPageQuery): { total: number; row
 /** The ids of a range of the same view, in the same order (selecting all of it costs no photo rows). */
 export function photoIdRange(store: Store, q: PhotoPageQuery): { total: number; ids: number[] } {
   const { from, args } = viewQuery(q);
-  const ids = store.db
+  const ids = store.ps
     .prepare(`SELECT p.id ${from} ORDER BY ${ORDER[q.sort]} LIMIT ? OFFSET ?`)
     .pluck()
     .all(...args, q.limit, q.offset) as number[];
@@ -69,7 +69,7 @@ export function photoIdRange(store: Store, q: PhotoPageQuery): { total: number; 
 
 /** The albums a photo belongs to, by name. */
 export function albumsOfPhoto(store: Store, photoId: number): { id: number; name: string }[] {
-  return store.db
+  return store.ps
     .prepare(
       `SELECT a.id, a.name FROM albums a JOIN album_photos ap ON ap.album_id = a.id
        WHERE ap.photo_id = ? ORDER BY a.name`,
@@ -79,7 +79,7 @@ export function albumsOfPhoto(store: Store, photoId: number): { id: number; name
 
 /** Per album: how many of its photos are still in the library, and the first of them (its cover). */
 export function albumPresence(store: Store): Map<number, { count: number; cover: number | null }> {
-  const rows = store.db
+  const rows = store.ps
     .prepare(
       `SELECT ap.album_id AS id, COUNT(*) AS n,
               (SELECT ap2.photo_id FROM album_photos ap2 JOIN photos p2 ON p2.id = ap2.photo_id
@@ -98,11 +98,11 @@ export function failurePage(
   offset: number,
   limit: number,
 ): { total: number; rows: PhotoRow[] } {
-  const total = store.db
+  const total = store.ps
     .prepare(`SELECT COUNT(*) FROM photos WHERE status = 'failed'`)
     .pluck()
     .get() as number;
-  const rows = store.db
+  const rows = store.ps
     .prepare(`SELECT * FROM photos WHERE status = 'failed' ORDER BY id LIMIT ? OFFSET ?`)
     .all(limit, offset) as RawPhoto[];
   return { total, rows: rows.map(toPhoto) };

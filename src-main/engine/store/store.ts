@@ -3,6 +3,8 @@ import { headOutDim, type HeadWeights, type Pooled } from '../head/head-types';
 import { blobToFloat32, blobToFloat32FromHalf, float16ToBlob, float32ToBlob } from './float16';
 import { decodeHead, encodeHead } from './head-codec';
 import { openDatabase } from './open-database';
+import { keysetPages } from './keyset';
+import { StatementCache } from './statement-cache';
 import type {
   AlbumRow,
   FolderRow,
@@ -48,9 +50,12 @@ const toHead = (r: RawHead): HeadRow => ({
  */
 export class Store {
   readonly db: Database.Database;
+  /** prepared statements, reused (see StatementCache) */
+  readonly ps: StatementCache;
 
   constructor(db: Database.Database) {
     this.db = db;
+    this.ps = new StatementCache(db);
   }
 
   static open(dbDir: string): Store {
@@ -58,6 +63,7 @@ export class Store {
   }
 
   close(): void {
+    this.ps.clear();
     if (this.db.open) this.db.close();
   }
 
@@ -68,18 +74,18 @@ export class Store {
   // ── folders ────────────────────────────────────────────────────────────────
 
   addFolder(path: string): FolderRow {
-    this.db.prepare('INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)').run(path, Date.now());
+    this.ps.prepare('INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)').run(path, Date.now());
     return this.folderByPath(path)!;
   }
 
   folderByPath(path: string): FolderRow | undefined {
-    const r = this.db.prepare('SELECT id, path, added_at FROM folders WHERE path = ?').get(path) as
+    const r = this.ps.prepare('SELECT id, path, added_at FROM folders WHERE path = ?').get(path) as
       { id: number; path: string; added_at: number } | undefined;
     return r && { id: r.id, path: r.path, addedAt: r.added_at };
   }
 
   listFolders(): FolderRow[] {
-    const rows = this.db.prepare('SELECT id, path, added_at FROM folders ORDER BY path').all() as {
+    const rows = this.ps.prepare('SELECT id, path, added_at FROM folders ORDER BY path').all() as {
       id: number;
       path: string;
       added_at: number;
@@ -91,9 +97,9 @@ export class Store {
   removeFolder(folderId: number): number[] {
     return this.transaction(() => {
       const ids = (
-        this.db.prepare('SELECT id FROM photos WHERE folder_id = ?').pluck().all(folderId) as number[]
+        this.ps.prepare('SELECT id FROM photos WHERE folder_id = ?').pluck().all(folderId) as number[]
       ).slice();
-      this.db.prepare('DELETE FROM folders WHERE id = ?').run(folderId);
+      this.ps.prepare('DELETE FROM folders WHERE id = ?').run(folderId);
       return ids;
     });
   }
@@ -101,14 +107,14 @@ export class Store {
   /** Moves every photo of `from` to `to` (used when a parent of an existing folder is added). */
   mergeFolder(from: number, to: number): void {
     this.transaction(() => {
-      this.db.prepare('UPDATE photos SET folder_id = ? WHERE folder_id = ?').run(to, from);
-      this.db.prepare('DELETE FROM folders WHERE id = ?').run(from);
+      this.ps.prepare('UPDATE photos SET folder_id = ? WHERE folder_id = ?').run(to, from);
+      this.ps.prepare('DELETE FROM folders WHERE id = ?').run(from);
     });
   }
 
   /** Per folder: its photos (indexed or waiting) and its files that could not be read. */
   folderPhotoCounts(): Map<number, { photos: number; unreadable: number }> {
-    const rows = this.db
+    const rows = this.ps
       .prepare(
         `SELECT folder_id AS id, SUM(status IN ('indexed', 'pending')) AS photos,
                 SUM(status = 'failed') AS unreadable
@@ -121,27 +127,28 @@ export class Store {
   // ── photos ─────────────────────────────────────────────────────────────────
 
   getPhoto(id: number): PhotoRow | undefined {
-    const r = this.db.prepare('SELECT * FROM photos WHERE id = ?').get(id) as RawPhoto | undefined;
+    const r = this.ps.prepare('SELECT * FROM photos WHERE id = ?').get(id) as RawPhoto | undefined;
     return r && toPhoto(r);
   }
 
   photoByPath(path: string): PhotoRow | undefined {
-    const r = this.db.prepare('SELECT * FROM photos WHERE path = ?').get(path) as RawPhoto | undefined;
+    const r = this.ps.prepare('SELECT * FROM photos WHERE path = ?').get(path) as RawPhoto | undefined;
     return r && toPhoto(r);
   }
 
   photosByIds(ids: number[]): Map<number, PhotoRow> {
     const out = new Map<number, PhotoRow>();
-    const stmt = this.db.prepare('SELECT * FROM photos WHERE id = ?');
-    for (const id of ids) {
-      const r = stmt.get(id) as RawPhoto | undefined;
-      if (r) out.set(id, toPhoto(r));
-    }
+    if (!ids.length) return out;
+    // one query for the lot; the ids travel as one JSON text, so the statement is always the same
+    const rows = this.ps
+      .prepare('SELECT * FROM photos WHERE id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ids)) as RawPhoto[];
+    for (const r of rows) out.set(r.id, toPhoto(r));
     return out;
   }
 
   photosInFolder(folderId: number): PhotoRow[] {
-    return (this.db.prepare('SELECT * FROM photos WHERE folder_id = ?').all(folderId) as RawPhoto[]).map(
+    return (this.ps.prepare('SELECT * FROM photos WHERE folder_id = ?').all(folderId) as RawPhoto[]).map(
       toPhoto,
     );
   }
@@ -161,11 +168,11 @@ export class Store {
     }
     const sql = `SELECT * FROM photos ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ? OFFSET ?`;
     args.push(opts.limit ?? -1, opts.offset ?? 0);
-    return (this.db.prepare(sql).all(...args) as RawPhoto[]).map(toPhoto);
+    return (this.ps.prepare(sql).all(...args) as RawPhoto[]).map(toPhoto);
   }
 
   insertPhoto(p: NewPhoto): number {
-    const r = this.db
+    const r = this.ps
       .prepare(
         `INSERT INTO photos (folder_id, path, size, mtime, hash, status, error, added_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -176,22 +183,22 @@ export class Store {
 
   /** Same content, new place (move / rename): keeps id, vectors and albums. */
   movePhoto(id: number, folderId: number, path: string, size: number, mtime: number): void {
-    this.db
+    this.ps
       .prepare('UPDATE photos SET folder_id = ?, path = ?, size = ?, mtime = ? WHERE id = ?')
       .run(folderId, path, size, mtime, id);
   }
 
   /** The file's metadata changed but its content hash did not. */
   touchPhoto(id: number, size: number, mtime: number): void {
-    this.db.prepare('UPDATE photos SET size = ?, mtime = ? WHERE id = ?').run(size, mtime, id);
+    this.ps.prepare('UPDATE photos SET size = ?, mtime = ? WHERE id = ?').run(size, mtime, id);
   }
 
   /** New content at a known path: drop its vectors and queue it again. */
   replacePhotoContent(id: number, size: number, mtime: number, hash: string | null): void {
     this.transaction(() => {
-      this.db.prepare('DELETE FROM pooled WHERE photo_id = ?').run(id);
-      this.db.prepare('DELETE FROM embeddings WHERE photo_id = ?').run(id);
-      this.db
+      this.ps.prepare('DELETE FROM pooled WHERE photo_id = ?').run(id);
+      this.ps.prepare('DELETE FROM embeddings WHERE photo_id = ?').run(id);
+      this.ps
         .prepare(
           `UPDATE photos SET size = ?, mtime = ?, hash = ?, status = 'pending', error = NULL WHERE id = ?`,
         )
@@ -201,20 +208,20 @@ export class Store {
 
   /** Forgets photos (moved to the trash): their vectors and album memberships go with them. */
   forgetPhotos(ids: number[]): void {
-    const stmt = this.db.prepare('DELETE FROM photos WHERE id = ?');
+    const stmt = this.ps.prepare('DELETE FROM photos WHERE id = ?');
     this.transaction(() => {
       for (const id of ids) stmt.run(id);
     });
   }
 
   setStatus(id: number, status: PhotoStatus, error: string | null = null): void {
-    this.db.prepare('UPDATE photos SET status = ?, error = ? WHERE id = ?').run(status, error, id);
+    this.ps.prepare('UPDATE photos SET status = ?, error = ? WHERE id = ?').run(status, error, id);
   }
 
   /** Records the outcome of a photo's indexing only if it is still pending (not trashed or removed meanwhile). */
   settlePending(id: number, status: PhotoStatus, error: string | null): boolean {
     return (
-      this.db
+      this.ps
         .prepare(`UPDATE photos SET status = ?, error = ? WHERE id = ? AND status = 'pending'`)
         .run(status, error, id).changes === 1
     );
@@ -222,7 +229,7 @@ export class Store {
 
   /** Whether the library holds photos (not missing) from this folder. */
   folderHasPhotos(folderId: number): boolean {
-    return !!this.db
+    return !!this.ps
       .prepare(`SELECT 1 FROM photos WHERE folder_id = ? AND status != 'missing' LIMIT 1`)
       .get(folderId);
   }
@@ -231,7 +238,7 @@ export class Store {
   idsInFolders(folderIds: number[]): Set<number> {
     if (!folderIds.length) return new Set();
     return new Set(
-      this.db
+      this.ps
         .prepare(`SELECT id FROM photos WHERE folder_id IN (${folderIds.map(() => '?').join(',')})`)
         .pluck()
         .all(...folderIds) as number[],
@@ -240,7 +247,7 @@ export class Store {
 
   /** A file that came back: indexed again if its vectors are still there, else pending. */
   restorePhoto(id: number): PhotoStatus {
-    const has = this.db.prepare('SELECT 1 FROM pooled WHERE photo_id = ?').get(id);
+    const has = this.ps.prepare('SELECT 1 FROM pooled WHERE photo_id = ?').get(id);
     const status: PhotoStatus = has ? 'indexed' : 'pending';
     this.setStatus(id, status);
     return status;
@@ -249,14 +256,14 @@ export class Store {
   /** Photos with this content hash and size (move / rename candidates). */
   photosByHash(hash: string, size: number): PhotoRow[] {
     return (
-      this.db.prepare('SELECT * FROM photos WHERE hash = ? AND size = ?').all(hash, size) as RawPhoto[]
+      this.ps.prepare('SELECT * FROM photos WHERE hash = ? AND size = ?').all(hash, size) as RawPhoto[]
     ).map(toPhoto);
   }
 
   /** Photos whose pooled vectors come from another backbone are queued again; returns how many. */
   requeueOtherModels(modelId: string): number {
     return this.transaction(() => {
-      const ids = this.db
+      const ids = this.ps
         .prepare('SELECT photo_id FROM pooled WHERE model_id != ?')
         .pluck()
         .all(modelId) as number[];
@@ -266,22 +273,22 @@ export class Store {
   }
 
   private replacePhotoContentKeepFile(id: number): void {
-    this.db.prepare('DELETE FROM pooled WHERE photo_id = ?').run(id);
-    this.db.prepare('DELETE FROM embeddings WHERE photo_id = ?').run(id);
-    this.db
+    this.ps.prepare('DELETE FROM pooled WHERE photo_id = ?').run(id);
+    this.ps.prepare('DELETE FROM embeddings WHERE photo_id = ?').run(id);
+    this.ps
       .prepare(`UPDATE photos SET status = 'pending', error = NULL WHERE id = ? AND status = 'indexed'`)
       .run(id);
   }
 
   pendingIds(limit: number, afterId = 0): number[] {
-    return this.db
+    return this.ps
       .prepare(`SELECT id FROM photos WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?`)
       .pluck()
       .all(afterId, limit) as number[];
   }
 
   counts(): StatusCounts {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM photos GROUP BY status').all() as {
+    const rows = this.ps.prepare('SELECT status, COUNT(*) AS n FROM photos GROUP BY status').all() as {
       status: PhotoStatus;
       n: number;
     }[];
@@ -293,7 +300,7 @@ export class Store {
 
   failedPhotos(limit = 100): PhotoRow[] {
     return (
-      this.db
+      this.ps
         .prepare(`SELECT * FROM photos WHERE status = 'failed' ORDER BY id LIMIT ?`)
         .all(limit) as RawPhoto[]
     ).map(toPhoto);
@@ -305,9 +312,9 @@ export class Store {
    */
   commitIndexed(r: IndexedResult): boolean {
     return this.transaction(() => {
-      const st = this.db.prepare('SELECT status FROM photos WHERE id = ?').pluck().get(r.photoId);
+      const st = this.ps.prepare('SELECT status FROM photos WHERE id = ?').pluck().get(r.photoId);
       if (st !== 'pending') return false;
-      this.db
+      this.ps
         .prepare('INSERT OR REPLACE INTO pooled (photo_id, model_id, s, m, g) VALUES (?, ?, ?, ?, ?)')
         .run(
           r.photoId,
@@ -316,10 +323,10 @@ export class Store {
           float16ToBlob(r.pooled.M),
           float16ToBlob(r.pooled.G),
         );
-      this.db
+      this.ps
         .prepare('INSERT OR REPLACE INTO embeddings (photo_id, head_version, vector) VALUES (?, ?, ?)')
         .run(r.photoId, r.headVersion, float32ToBlob(r.embedding));
-      this.db
+      this.ps
         .prepare(
           `UPDATE photos SET status = 'indexed', error = NULL, width = ?, height = ?, taken_at = ? WHERE id = ?`,
         )
@@ -345,7 +352,7 @@ export class Store {
       args.push(f.to);
     }
     return new Set(
-      this.db
+      this.ps
         .prepare(`SELECT id FROM photos WHERE ${where.join(' AND ')}`)
         .pluck()
         .all(...args) as number[],
@@ -355,7 +362,7 @@ export class Store {
   // ── pooled vectors ─────────────────────────────────────────────────────────
 
   getPooled(photoId: number): { modelId: string; pooled: Pooled } | undefined {
-    const r = this.db.prepare('SELECT model_id, s, m, g FROM pooled WHERE photo_id = ?').get(photoId) as
+    const r = this.ps.prepare('SELECT model_id, s, m, g FROM pooled WHERE photo_id = ?').get(photoId) as
       { model_id: string; s: Buffer; m: Buffer; g: Buffer } | undefined;
     return (
       r && {
@@ -372,7 +379,7 @@ export class Store {
   /** Ids of the indexed photos that have pooled vectors of a model, in id order. */
   pooledIds(modelId: string): number[] {
     return (
-      this.db
+      this.ps
         .prepare(
           `SELECT p.photo_id AS id FROM pooled p JOIN photos ph ON ph.id = p.photo_id
            WHERE p.model_id = ? AND ph.status = 'indexed' ORDER BY p.photo_id`,
@@ -383,7 +390,7 @@ export class Store {
 
   /** Pooled vectors of indexed photos of a model, in id order, a chunk at a time. */
   pooledChunk(modelId: string, afterId: number, limit: number): { ids: number[]; pooled: Pooled[] } {
-    const rows = this.db
+    const rows = this.ps
       .prepare(
         `SELECT p.photo_id AS id, p.s, p.m, p.g FROM pooled p JOIN photos ph ON ph.id = p.photo_id
          WHERE p.model_id = ? AND p.photo_id > ? AND ph.status = 'indexed' ORDER BY p.photo_id LIMIT ?`,
@@ -399,9 +406,14 @@ export class Store {
     };
   }
 
+  /** All of pooledChunk, page by page. */
+  pooledPages(modelId: string, pageSize: number): Generator<{ ids: number[]; pooled: Pooled[] }> {
+    return keysetPages(pageSize, (after, limit) => this.pooledChunk(modelId, after, limit));
+  }
+
   /** Indexed photos that have pooled vectors but no embedding for `version` (they need re-projection). */
   idsMissingEmbedding(version: number, limit: number): number[] {
-    return this.db
+    return this.ps
       .prepare(
         `SELECT p.photo_id FROM pooled p JOIN photos ph ON ph.id = p.photo_id
          WHERE ph.status = 'indexed'
@@ -413,13 +425,13 @@ export class Store {
   }
 
   indexedCount(): number {
-    return this.db.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'indexed'`).pluck().get() as number;
+    return this.ps.prepare(`SELECT COUNT(*) FROM photos WHERE status = 'indexed'`).pluck().get() as number;
   }
 
   // ── embeddings ─────────────────────────────────────────────────────────────
 
   getEmbedding(photoId: number, version: number): Float32Array | undefined {
-    const b = this.db
+    const b = this.ps
       .prepare('SELECT vector FROM embeddings WHERE photo_id = ? AND head_version = ?')
       .pluck()
       .get(photoId, version) as Buffer | undefined;
@@ -432,7 +444,7 @@ export class Store {
     afterId: number,
     limit: number,
   ): { ids: number[]; vectors: Float32Array[] } {
-    const rows = this.db
+    const rows = this.ps
       .prepare(
         `SELECT e.photo_id AS id, e.vector FROM embeddings e JOIN photos ph ON ph.id = e.photo_id
          WHERE e.head_version = ? AND e.photo_id > ? AND ph.status = 'indexed' ORDER BY e.photo_id LIMIT ?`,
@@ -441,9 +453,14 @@ export class Store {
     return { ids: rows.map((r) => r.id), vectors: rows.map((r) => blobToFloat32(r.vector)) };
   }
 
+  /** All of embeddingChunk, page by page. */
+  embeddingPages(version: number, pageSize: number): Generator<{ ids: number[]; vectors: Float32Array[] }> {
+    return keysetPages(pageSize, (after, limit) => this.embeddingChunk(version, after, limit));
+  }
+
   /** Count and id sum of indexed photos with an embedding of `version`: the fingerprint the index sidecar records. */
   embeddingFingerprint(version: number): { count: number; idSum: number } {
-    const r = this.db
+    const r = this.ps
       .prepare(
         `SELECT COUNT(*) AS count, COALESCE(SUM(e.photo_id), 0) AS idSum FROM embeddings e
          JOIN photos ph ON ph.id = e.photo_id WHERE e.head_version = ? AND ph.status = 'indexed'`,
@@ -454,7 +471,7 @@ export class Store {
 
   putEmbeddings(version: number, ids: number[], vectors: Float32Array[]): void {
     this.transaction(() => {
-      const stmt = this.db.prepare(
+      const stmt = this.ps.prepare(
         'INSERT OR REPLACE INTO embeddings (photo_id, head_version, vector) VALUES (?, ?, ?)',
       );
       ids.forEach((id, i) => stmt.run(id, version, float32ToBlob(vectors[i])));
@@ -470,7 +487,7 @@ export class Store {
     weights: HeadWeights;
     metrics?: Record<string, unknown>;
   }): number {
-    const r = this.db
+    const r = this.ps
       .prepare(
         `INSERT INTO heads (created_at, model_id, combo, kind, trained_on, weights, metrics, active)
          VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
@@ -490,19 +507,19 @@ export class Store {
   activeHead(modelId?: string): HeadRow | undefined {
     const r = (
       modelId === undefined
-        ? this.db.prepare('SELECT * FROM heads WHERE active = 1').get()
-        : this.db.prepare('SELECT * FROM heads WHERE active = 1 AND model_id = ?').get(modelId)
+        ? this.ps.prepare('SELECT * FROM heads WHERE active = 1').get()
+        : this.ps.prepare('SELECT * FROM heads WHERE active = 1 AND model_id = ?').get(modelId)
     ) as RawHead | undefined;
     return r && toHead(r);
   }
 
   getHead(version: number): HeadRow | undefined {
-    const r = this.db.prepare('SELECT * FROM heads WHERE version = ?').get(version) as RawHead | undefined;
+    const r = this.ps.prepare('SELECT * FROM heads WHERE version = ?').get(version) as RawHead | undefined;
     return r && toHead(r);
   }
 
   listHeads(): HeadSummary[] {
-    return (this.db.prepare('SELECT * FROM heads ORDER BY version').all() as RawHead[]).map((r) => {
+    return (this.ps.prepare('SELECT * FROM heads ORDER BY version').all() as RawHead[]).map((r) => {
       const { weights, ...rest } = toHead(r);
       return { ...rest, dim: headOutDim(weights) };
     });
@@ -514,8 +531,8 @@ export class Store {
    */
   activateHead(version: number): void {
     this.transaction(() => {
-      this.db.prepare('UPDATE heads SET active = (version = ?)').run(version);
-      this.db.prepare('DELETE FROM embeddings WHERE head_version != ?').run(version);
+      this.ps.prepare('UPDATE heads SET active = (version = ?)').run(version);
+      this.ps.prepare('DELETE FROM embeddings WHERE head_version != ?').run(version);
     });
   }
 
@@ -523,21 +540,21 @@ export class Store {
 
   createAlbum(name: string): number {
     return Number(
-      this.db.prepare('INSERT INTO albums (name, created_at) VALUES (?, ?)').run(name, Date.now())
+      this.ps.prepare('INSERT INTO albums (name, created_at) VALUES (?, ?)').run(name, Date.now())
         .lastInsertRowid,
     );
   }
 
   renameAlbum(id: number, name: string): boolean {
-    return this.db.prepare('UPDATE albums SET name = ? WHERE id = ?').run(name, id).changes === 1;
+    return this.ps.prepare('UPDATE albums SET name = ? WHERE id = ?').run(name, id).changes === 1;
   }
 
   deleteAlbum(id: number): boolean {
-    return this.db.prepare('DELETE FROM albums WHERE id = ?').run(id).changes === 1;
+    return this.ps.prepare('DELETE FROM albums WHERE id = ?').run(id).changes === 1;
   }
 
   listAlbums(): AlbumRow[] {
-    const rows = this.db
+    const rows = this.ps
       .prepare(
         `SELECT a.id, a.name, a.created_at, (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS count
          FROM albums a ORDER BY a.name`,
@@ -548,7 +565,7 @@ export class Store {
 
   addToAlbum(albumId: number, photoIds: number[]): number {
     return this.transaction(() => {
-      const stmt = this.db.prepare(
+      const stmt = this.ps.prepare(
         'INSERT OR IGNORE INTO album_photos (album_id, photo_id, added_at) VALUES (?, ?, ?)',
       );
       let n = 0;
@@ -559,7 +576,7 @@ export class Store {
 
   removeFromAlbum(albumId: number, photoIds: number[]): number {
     return this.transaction(() => {
-      const stmt = this.db.prepare('DELETE FROM album_photos WHERE album_id = ? AND photo_id = ?');
+      const stmt = this.ps.prepare('DELETE FROM album_photos WHERE album_id = ? AND photo_id = ?');
       let n = 0;
       for (const id of photoIds) n += stmt.run(albumId, id).changes;
       return n;
@@ -567,7 +584,7 @@ export class Store {
   }
 
   albumPhotoIds(albumId: number): number[] {
-    return this.db
+    return this.ps
       .prepare('SELECT photo_id FROM album_photos WHERE album_id = ? ORDER BY added_at, photo_id')
       .pluck()
       .all(albumId) as number[];
@@ -577,31 +594,31 @@ export class Store {
 
   startJob(kind: string): number {
     return Number(
-      this.db
+      this.ps
         .prepare(`INSERT INTO jobs (kind, status, started_at) VALUES (?, 'running', ?)`)
         .run(kind, Date.now()).lastInsertRowid,
     );
   }
 
   updateJob(id: number, progress: unknown): void {
-    this.db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), id);
+    this.ps.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), id);
   }
 
   finishJob(id: number, status: JobRow['status'], error: string | null = null): void {
-    this.db
+    this.ps
       .prepare('UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE id = ?')
       .run(status, Date.now(), error, id);
   }
 
   /** Jobs left 'running' by a crash are marked interrupted at open. */
   markInterruptedJobs(): number {
-    return this.db
+    return this.ps
       .prepare(`UPDATE jobs SET status = 'interrupted', finished_at = ? WHERE status = 'running'`)
       .run(Date.now()).changes;
   }
 
   listJobs(limit = 20): JobRow[] {
-    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as {
+    const rows = this.ps.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as {
       id: number;
       kind: string;
       status: JobRow['status'];
