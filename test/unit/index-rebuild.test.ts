@@ -6,6 +6,8 @@ import { projectBatch } from '../../src-main/engine/head/project';
 import { learnWhiteningHead } from '../../src-main/engine/head/whitening';
 import { AnnIndex } from '../../src-main/engine/index/ann-index';
 import { HeadManager } from '../../src-main/engine/pipeline/head-manager';
+import { DEFAULT_HEAD_OPS } from '../../src-main/engine/pipeline/head-ops';
+import { releaseFastSession } from '../../src-main/engine/head/head-session';
 import { Store } from '../../src-main/engine/store/store';
 import { tempDir } from '../helpers/images';
 
@@ -146,6 +148,37 @@ test('a build worker that crashes leaves the old head and graph answering; the n
   await lib.heads.adopt(lib.next);
   assert.equal(lib.heads.active.version, lib.next);
   assert.equal(lib.index.headVersion, lib.next);
+  lib.index.close();
+  lib.store.close();
+});
+
+test('with the default head ops, the worker re-projects the library and the old embeddings are dropped after the switch', async () => {
+  const lib = await library();
+  const heads = new HeadManager(
+    lib.store,
+    lib.index,
+    { ...DEFAULT_HEAD_OPS, projectBulk: () => Promise.reject(new Error('not on this thread')) },
+    { modelId: MODEL, channels: C },
+  );
+  const phases = new Set<string>();
+  lib.index.onBuildProgress = (p) => phases.add(p.phase);
+  await heads.adopt(lib.next);
+  assert.deepEqual([...phases].sort(), ['build', 'reproject']);
+  assert.equal(heads.active.version, lib.next);
+  const weights = lib.store.getHead(lib.next)!.weights;
+  for (const id of [1, 1500, N]) {
+    const want = projectBatch(weights, [lib.store.getPooled(id)!.pooled])[0];
+    const got = lib.store.getEmbedding(id, lib.next)!;
+    want.forEach((x, k) => assert.ok(Math.abs(x - got[k]) < 1e-5, `photo ${id} dim ${k}`));
+  }
+  await heads.whenSettled();
+  assert.deepEqual(lib.store.embeddingVersions(), [lib.next], 'the old head’s embeddings were dropped');
+  // and back: the old head is re-projected anew
+  await heads.adopt(lib.first.version);
+  await heads.whenSettled();
+  assert.deepEqual(lib.store.embeddingVersions(), [lib.first.version]);
+  assert.equal(lib.index.search(lib.store.getEmbedding(42, lib.first.version)!, 1)[0].id, 42);
+  releaseFastSession();
   lib.index.close();
   lib.store.close();
 });

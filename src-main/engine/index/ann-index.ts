@@ -85,6 +85,14 @@ export interface IndexView {
   snapshot(): Promise<string>;
 }
 
+/** Work the worker does before building a graph (a head switch). */
+export interface PrepareJob {
+  /** project the library's pooled vectors with the new head first, in the worker */
+  reproject?: { modelId: string };
+  /** head versions whose embeddings are deleted first (leftovers of an earlier switch) */
+  drop?: number[];
+}
+
 class SupersededError extends Error {}
 
 /**
@@ -114,7 +122,9 @@ export class AnnIndex {
   state: IndexState = 'closed';
   lastLoad: LoadOutcome | null = null;
   /** progress of the worker build in flight, if any (for status and tests) */
-  onBuildProgress: ((p: { version: number; added: number; total: number }) => void) | null = null;
+  onBuildProgress:
+    ((p: { version: number; phase: 'reproject' | 'build'; added: number; total: number }) => void) | null =
+    null;
 
   constructor(
     private readonly store: Store,
@@ -224,7 +234,7 @@ export class AnnIndex {
    * this index keeps answering with its current graph. add/remove calls made meanwhile are recorded and
    * replayed by install(). A newer prepare() or open() supersedes this one (its promise rejects).
    */
-  async prepare(version: number, dim: number): Promise<PreparedGraph> {
+  async prepare(version: number, dim: number, before: PrepareJob = {}): Promise<PreparedGraph> {
     void this.stopBuild();
     const token = {};
     const log: IndexOp[] = [];
@@ -233,13 +243,12 @@ export class AnnIndex {
     const job = startGraphBuild(
       {
         dbDir: this.dir,
+        drop: before.drop,
         headVersion: version,
-        dim,
-        m: this.options.m,
-        efConstruction: this.options.efConstruction,
-        outFile: file,
+        reproject: before.reproject,
+        build: { dim, m: this.options.m, efConstruction: this.options.efConstruction, outFile: file },
       },
-      (added, total) => this.onBuildProgress?.({ version, added, total }),
+      (phase, added, total) => this.onBuildProgress?.({ version, phase, added, total }),
     );
     this.build = { kill: job.kill, token };
     const mine = () => this.build?.token === token;
@@ -248,10 +257,10 @@ export class AnnIndex {
       if (!mine()) throw new SupersededError('a newer index build replaced this one');
       const hnsw = new HierarchicalNSW('ip', dim);
       // Reading a large graph takes long: off this thread (hnswlib-node reads on the libuv pool).
-      await hnsw.readIndex(built.file);
+      await hnsw.readIndex(file);
       if (!mine()) throw new SupersededError('a newer index build replaced this one');
       hnsw.setEf(this.options.efSearch);
-      return { version, dim, hnsw, file: built.file, checksum: built.checksum, log };
+      return { version, dim, hnsw, file, checksum: built.checksum, log };
     } catch (err) {
       fs.rmSync(file, { force: true });
       // Stopped by a newer build, open() or close(): not a failure worth a warning.
@@ -260,6 +269,11 @@ export class AnnIndex {
       this.log = null;
       throw err;
     }
+  }
+
+  /** Deletes head versions' embeddings in the worker, in small transactions (a switch's leftovers). */
+  async dropVersions(versions: number[]): Promise<void> {
+    await startGraphBuild({ dbDir: this.dir, drop: versions }).result;
   }
 
   /** The build in flight, if any, as a handle tests use to crash it. */

@@ -1,5 +1,5 @@
 /**
- * Starts an HNSW build in a worker thread. The result settles exactly once: with the graph file, or
+ * Starts an index job (drop old embeddings, re-project, build the HNSW graph) in a worker thread. The result settles exactly once: with the graph file, or
  * with an Error if the worker fails, crashes or is killed (the caller's current graph is untouched).
  */
 import fs from 'node:fs';
@@ -8,7 +8,8 @@ import { spawnModuleWorker } from '../runtime/module-worker';
 import type { GraphBuildReply, GraphBuildRequest } from './graph-build-protocol';
 
 export interface BuiltGraph {
-  file: string;
+  /** null for a job that builds no graph (clean-up only) */
+  file: string | null;
   count: number;
   checksum: string;
 }
@@ -21,7 +22,7 @@ export interface GraphBuild {
 
 export function startGraphBuild(
   req: GraphBuildRequest,
-  onProgress?: (added: number, total: number) => void,
+  onProgress?: (phase: 'reproject' | 'build', added: number, total: number) => void,
 ): GraphBuild {
   let worker: Worker;
   let settled = false;
@@ -36,7 +37,7 @@ export function startGraphBuild(
     settled = true;
     if ('ok' in r) resolveFn(r.ok);
     else {
-      fs.rmSync(req.outFile, { force: true });
+      if (req.build) fs.rmSync(req.build.outFile, { force: true });
       rejectFn(r.err);
     }
     void worker.terminate();
@@ -51,9 +52,9 @@ export function startGraphBuild(
   }
   worker.on('message', (m: GraphBuildReply) => {
     if (m.type === 'progress') {
-      if (!settled) onProgress?.(m.added, m.total);
+      if (!settled) onProgress?.(m.phase, m.added, m.total);
     } else if (m.type === 'done') finish({ ok: { file: m.file, count: m.count, checksum: m.checksum } });
-    else finish({ err: new Error(`index build failed: ${m.message}`) });
+    else finish({ err: new Error(`index job failed: ${m.message}`) });
   });
   worker.on('error', (e) => finish({ err: new Error(`the index build worker crashed: ${e.message}`) }));
   worker.on('exit', (code) =>

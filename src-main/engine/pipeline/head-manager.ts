@@ -28,6 +28,8 @@ const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 export class HeadManager {
   private current: HeadRow | undefined;
   private switching: Promise<unknown> = Promise.resolve();
+  /** head versions whose embeddings are left to drop after a switch */
+  private replaced: number[] = [];
 
   constructor(
     private readonly store: Store,
@@ -111,8 +113,23 @@ export class HeadManager {
    */
   adopt(version: number): Promise<HeadRow> {
     const run = this.switching.catch(() => undefined).then(() => this.switchTo(version));
-    this.switching = run;
+    // The replaced head's embeddings are dropped (in the worker) before the next switch may start.
+    this.switching = run.catch(() => undefined).then(() => this.dropReplaced());
     return run;
+  }
+
+  /** Resolves once every switch asked for so far, and its clean-up, has finished. */
+  async whenSettled(): Promise<void> {
+    await this.switching.catch(() => undefined);
+  }
+
+  private async dropReplaced(): Promise<void> {
+    const versions = this.replaced;
+    this.replaced = [];
+    if (!versions.length) return;
+    await this.index
+      .dropVersions(versions)
+      .catch((err: Error) => process.emitWarning(`dropping replaced embeddings failed: ${err.message}`));
   }
 
   private async switchTo(version: number): Promise<HeadRow> {
@@ -120,23 +137,34 @@ export class HeadManager {
     if (!head) throw new NotFoundError(`No head version ${version}`);
     if (head.modelId !== this.model.modelId)
       throw new NotFoundError(`Head ${version} belongs to another model (${head.modelId})`);
+    const previous = this.active.version;
     // Bulk path (ONNX Runtime) in chunks that keep each synchronous run short; without it, the
     // TypeScript reference in smaller ones, so that the event loop still breathes between chunks.
     const bulk = this.ops.projectBulk;
     const chunk = bulk ? BULK_CHUNK : TS_CHUNK;
     const project = (pooled: Pooled[]) =>
       bulk ? bulk(head.weights, pooled) : Promise.resolve(this.ops.projectBatch(head.weights, pooled));
-    // One chunk at a time: onnxruntime-node runs a session on the calling thread, so reading chunk k + 1
-    // while chunk k is projected would overlap nothing.
+    const inWorker = this.ops.reprojectInWorker === true;
     const expected = this.store.indexedCount();
-    let written = 0;
-    for (const { ids, pooled } of this.store.pooledPages(this.model.modelId, chunk)) {
-      this.store.putEmbeddings(version, ids, await project(pooled));
-      written += ids.length;
-      await yieldNow();
+    let written = expected;
+    if (!inWorker) {
+      // One chunk at a time: onnxruntime-node runs a session on the calling thread, so reading chunk
+      // k + 1 while chunk k is projected would overlap nothing.
+      written = 0;
+      for (const { ids, pooled } of this.store.pooledPages(this.model.modelId, chunk)) {
+        this.store.putEmbeddings(version, ids, await project(pooled));
+        written += ids.length;
+        await yieldNow();
+      }
     }
     const dim = headOutDim(head.weights);
-    const graph = await this.index.prepare(version, dim);
+    // Leftovers of a switch interrupted before its clean-up are dropped first (never the two in use).
+    const drop = this.store.embeddingVersions().filter((v) => v !== version && v !== previous);
+    const graph = await this.index.prepare(
+      version,
+      dim,
+      inWorker ? { reproject: { modelId: this.model.modelId }, drop } : {},
+    );
     // Photos committed meanwhile (with the old head): caught up asynchronously while there are many,
     // then the last few, the switch and the new graph in one synchronous step, so none is left on the
     // old version and no query sees the new head with the old graph. (The search for them costs
@@ -162,8 +190,10 @@ export class HeadManager {
         const pooled = ids.map((id) => this.store.getPooled(id)!.pooled);
         caughtUp(ids, this.ops.projectBatch(head.weights, pooled));
       }
-      this.store.activateHead(version);
+      // The old embeddings are dropped afterwards in the worker (a 100k-row delete blocks for seconds).
+      this.store.activateHead(version, inWorker);
     });
+    if (inWorker && previous !== version) this.replaced.push(previous);
     this.current = { ...head, active: true };
     this.index.install(graph);
     return this.current;

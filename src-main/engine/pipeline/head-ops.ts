@@ -12,8 +12,18 @@ export interface HeadOps {
    * absent → projectBatch is used in smaller chunks.
    */
   projectBulk?(head: HeadWeights, pooled: Pooled[]): Promise<Float32Array[]>;
+  /**
+   * A head switch re-projects the library in the index's worker thread (ONNX Runtime there), not through
+   * projectBulk on the engine's thread; tests that inject their own projector leave it off.
+   */
+  reprojectInWorker?: boolean;
   /** PCA-whitening head learned on the library; absent → the engine keeps the un-whitened head */
   learnWhiteningHead?(pooled: Pooled[], opts?: WhiteningOptions): HeadWeights;
 }
 
-export const DEFAULT_HEAD_OPS: HeadOps = { projectBatch, projectBulk: projectBatchFast, learnWhiteningHead };
+export const DEFAULT_HEAD_OPS: HeadOps = {
+  projectBatch,
+  projectBulk: projectBatchFast,
+  reprojectInWorker: true,
+  learnWhiteningHead,
+};

@@ -529,11 +529,28 @@ export class Store {
    * Makes `version` the active head and drops other versions' embeddings (they are re-projected from
    * pooled vectors in seconds if that head is chosen again). Run inside the caller's transaction.
    */
-  activateHead(version: number): void {
+  /** Makes `version` the active head; other versions' embeddings are deleted unless `keepOthers`
+   * (a large library's are then dropped afterwards, a chunk at a time: see dropEmbeddings). */
+  activateHead(version: number, keepOthers = false): void {
     this.transaction(() => {
       this.ps.prepare('UPDATE heads SET active = (version = ?)').run(version);
-      this.ps.prepare('DELETE FROM embeddings WHERE head_version != ?').run(version);
+      if (!keepOthers) this.ps.prepare('DELETE FROM embeddings WHERE head_version != ?').run(version);
     });
+  }
+
+  /** Head versions that have embeddings stored. */
+  embeddingVersions(): number[] {
+    return this.ps.prepare('SELECT DISTINCT head_version FROM embeddings').pluck().all() as number[];
+  }
+
+  /** Deletes up to `limit` embeddings of head `version`; returns how many it deleted. */
+  dropEmbeddings(version: number, limit: number): number {
+    return this.db
+      .prepare(
+        `DELETE FROM embeddings WHERE head_version = ? AND photo_id IN
+           (SELECT photo_id FROM embeddings WHERE head_version = ? LIMIT ?)`,
+      )
+      .run(version, version, limit).changes;
   }
 
   // ── albums ─────────────────────────────────────────────────────────────────
