@@ -80,8 +80,10 @@ export function checkNewFolder(dir: string, opts: { confirm?: boolean } = {}): s
       `Cannot add ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message}`,
     );
   }
+  // The given path counts too: /proc/self/root resolves to an innocent-looking "/".
+  const given = path.resolve(dir);
   const pseudo =
-    (process.platform !== 'win32' && PSEUDO_ROOTS.some((p) => inside(real, p))) ||
+    (process.platform !== 'win32' && PSEUDO_ROOTS.some((p) => inside(real, p) || inside(given, p))) ||
     PSEUDO_FS.has(Number(fs.statfsSync(real, { bigint: false }).type));
   if (pseudo)
     throw new FolderRefusedError(
