@@ -151,7 +151,11 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       warn(`${r.albumsRestored} albums restored with ${r.albumPhotosRestored} photos; indexing the folders again`);
       args.positional = lib.listFolders().map((f) => f.path);
       args.command = 'index';
-    } else lib = await Library.open(args.db, embedder, deps.libraryOptions);
+    } else
+      lib = await Library.open(args.db, embedder, {
+        ...deps.libraryOptions,
+        readOnly: args.command !== 'index',
+      });
     lib.on('warning', (m) => warn(`warning: ${m}`));
     switch (args.command) {
       case 'index':

@@ -43,6 +43,8 @@ export interface LibraryOptions {
   /** watch folders and index changes automatically (the app); off for the CLI and tests */
   watch?: boolean;
   watchDebounceMs?: number;
+  /** open to read only (similar, status): never take the write lock, so a concurrent indexer is not refused */
+  readOnly?: boolean;
   /** run the full integrity_check this long after open, when not indexing (ms; default: with `watch`, 60 s) */
   integrityCheckAfterMs?: number;
 }
@@ -108,7 +110,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
     // One writer per library; a second process opens it to read (similar, status) and refuses to index.
     let lock: WriteLock | { heldBy: number } | null = null;
     try {
-      lock = WriteLock.tryAcquire(dir);
+      lock = opts.readOnly ? { heldBy: WriteLock.holder(dir) ?? 0 } : WriteLock.tryAcquire(dir);
       const writer = lock instanceof WriteLock;
       if (writer) store.markInterruptedJobs();
       const requeued = writer ? store.requeueOtherModels(embedder.modelId) : 0;
@@ -120,7 +122,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
       const indexer = new Indexer(store, index, heads, embedder, path.join(dir, 'thumbs'), opts.indexer);
       const lib = new Library(dir, store, index, heads, indexer, embedder, opts);
       if (lock instanceof WriteLock) lib.writeLock = lock;
-      else lib.lockedBy = lock.heldBy;
+      else lib.lockedBy = lock.heldBy || null;
       if (requeued)
         lib.openWarnings.push(`${requeued} photos were indexed with another model and will be indexed again`);
       if (loaded === 'corrupt')

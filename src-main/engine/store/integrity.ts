@@ -24,9 +24,16 @@ const isCorruption = (err: unknown) =>
   /^SQLITE_(CORRUPT|NOTADB)/.test(String((err as { code?: unknown })?.code ?? ''));
 
 /** Problems found by `PRAGMA <check>(limit)`, or [] when the database is sound. */
-export function runCheck(db: Database.Database, check: 'quick_check' | 'integrity_check', limit = 10): string[] {
+export function runCheck(
+  db: Database.Database,
+  check: 'quick_check' | 'integrity_check',
+  limit = 10,
+): string[] {
   const rows = db.pragma(`${check}(${limit})`, { simple: false }) as Record<string, string>[];
-  const lines = rows.map((r) => Object.values(r)[0]);
+  // One problem per line; SQLite prefixes them with a "*** in database main ***" header.
+  const lines = rows
+    .flatMap((r) => String(Object.values(r)[0]).split('\n'))
+    .filter((l) => !l.startsWith('***'));
   return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
 }
 
@@ -39,7 +46,7 @@ export function assertSound(db: Database.Database, dbDir: string): void {
     if (!isCorruption(err)) throw err;
     problems = [(err as Error).message];
   }
-  if (problems.length) throw new DatabaseDamagedError(dbDir, problems.join('; '));
+  if (problems.length) throw new DatabaseDamagedError(dbDir, problems.slice(0, 3).join('; '));
 }
 
 /** Wraps SQLite's corruption errors met later (a page damaged after open) in the same advice. */
@@ -59,4 +66,3 @@ export function integrityCheckInWorker(dbFile: string): Promise<string[]> {
     worker.once('error', reject);
   });
 }
-
