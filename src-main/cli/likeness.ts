@@ -148,7 +148,9 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       warn(`the damaged database was kept as ${r.keptAt ?? '(none found)'}`);
       for (const l of r.lost) warn(`could not be read: ${l}`);
       for (const f of r.skippedFolders) warn(`folder not added back: ${f.error}`);
-      warn(`${r.albumsRestored} albums restored with ${r.albumPhotosRestored} photos; indexing the folders again`);
+      warn(
+        `${r.albumsRestored} albums restored with ${r.albumPhotosRestored} photos; indexing the folders again`,
+      );
       args.positional = lib.listFolders().map((f) => f.path);
       args.command = 'index';
     } else
@@ -210,7 +212,9 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           say(`head      v${st.head.version} ${st.head.kind} ${st.head.combo} ${st.head.dim}-d`);
           say(`index     ${st.index.ready ? 'ready' : 'building'}${st.index.exact ? ' (exact search)' : ''}`);
           for (const f of doc.unavailableFolders)
-            say(`warning   ${f} cannot be found (drive not connected?): its photos are kept, left out of results`);
+            say(
+              `warning   ${f} cannot be found (drive not connected?): its photos are kept, left out of results`,
+            );
           if (doc.lockedBy) say(`writer    another Likeness (pid ${doc.lockedBy}) is indexing this library`);
         }
         return EXIT.ok;

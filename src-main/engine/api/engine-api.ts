@@ -433,7 +433,8 @@ function engineApi(
 
 /** Why a folder could not be added, with the code the renderer acts on (ask, or show the reason). */
 function folderError(error: unknown): unknown {
-  if (error instanceof FolderNeedsConfirmationError) return new ApiError('confirmation_required', error.message);
+  if (error instanceof FolderNeedsConfirmationError)
+    return new ApiError('confirmation_required', error.message);
   if (error instanceof FolderRefusedError) return new ApiError('invalid_argument', error.message);
   const mapped = asApiError(error);
   if (mapped !== error) return mapped;

@@ -276,14 +276,14 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
           let committed: boolean;
           try {
             committed = this.store.commitIndexed({
-            photoId: b.id,
-            pooled: pooled[i],
-            modelId: this.embedder.modelId,
-            embedding: embeddings[i],
-            headVersion: head.version,
-            width: b.photo.width,
-            height: b.photo.height,
-            takenAt: b.photo.takenAt,
+              photoId: b.id,
+              pooled: pooled[i],
+              modelId: this.embedder.modelId,
+              embedding: embeddings[i],
+              headVersion: head.version,
+              width: b.photo.width,
+              height: b.photo.height,
+              takenAt: b.photo.takenAt,
             });
           } catch (err) {
             committed = false;

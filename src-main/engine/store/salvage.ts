@@ -38,9 +38,12 @@ export function salvageDatabase(dbDir: string): Salvage {
     out.lost.push(`the whole database: ${(err as Error).message}`);
   }
   if (db) {
-    out.folders = readAll<{ path: string }>(db, 'SELECT path FROM folders ORDER BY id', 'folders', out.lost).map(
-      (r) => r.path,
-    );
+    out.folders = readAll<{ path: string }>(
+      db,
+      'SELECT path FROM folders ORDER BY id',
+      'folders',
+      out.lost,
+    ).map((r) => r.path);
     const albums = readAll<{ id: number; name: string }>(
       db,
       'SELECT id, name FROM albums ORDER BY id',

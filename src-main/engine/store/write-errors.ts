@@ -45,5 +45,9 @@ export function describeWriteError(err: unknown, dbDir: string): LibraryWriteErr
       `The library database in ${dbDir} is damaged (${raw}). Run "likeness recover --db ${dbDir}" to rebuild it from your folders; albums are kept where they can be read.`,
       err,
     );
-  return new LibraryWriteError('write_failed', `Writing to the library (${dbDir}) failed: ${raw}. ${kept}`, err);
+  return new LibraryWriteError(
+    'write_failed',
+    `Writing to the library (${dbDir}) failed: ${raw}. ${kept}`,
+    err,
+  );
 }
