@@ -18,7 +18,7 @@ import { validateBox } from './query/region';
 import { searchByVector, type QueryContext } from './query/search';
 import type { Box, DuplicateGroup, SearchHit, SearchOptions } from './query/types';
 import { checkNewFolder } from './scan/folder-check';
-import { syncFolder, type ScanReport } from './scan/sync-folder';
+import { emptyScanReport, syncFolder, type ScanReport } from './scan/sync-folder';
 import { FolderWatcher } from './scan/watch-folders';
 import { folderAvailable, folderPresence } from './scan/folder-presence';
 import { integrityCheckInWorker } from './store/integrity';
@@ -284,7 +284,9 @@ export class Library extends TypedEmitter<LibraryEvents> {
         // A vanished folder (unmounted drive) is not scanned: its photos would all be marked missing.
         if (this.unavailableFolders().some((f) => f.id === folderId)) {
           this.emit('warning', unavailableMessage(folder.path));
-          return emptyReport(folderId, folder.path);
+          return emptyScanReport(folderId, 0, [
+            { path: folder.path, error: unavailableMessage(folder.path) },
+          ]);
         }
         const report = await syncFolder(this.store, folder);
         const version = this.heads.active.version;
@@ -532,18 +534,4 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
 function unavailableMessage(folder: string): string {
   return `${folder} cannot be found or is empty (is its drive connected?): its photos are left out of results until it is back; nothing was deleted`;
-}
-
-function emptyReport(folderId: number, folder: string): ScanReport {
-  return {
-    folderId,
-    seen: 0,
-    added: [],
-    changed: [],
-    moved: [],
-    restored: [],
-    missing: [],
-    unchanged: 0,
-    issues: [{ path: folder, error: unavailableMessage(folder) }],
-  };
 }
