@@ -203,7 +203,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       dbDir: args.db,
       trash: () => Promise.reject(new Error('the command line never deletes photos')),
       log: (m) => warn(`likeness: ${m}`),
-      library: { watch: false, ...deps.libraryOptions },
+      // Only `index` writes: the others are readers, which another process's lock never blocks.
+      library: { watch: false, ...deps.libraryOptions, readOnly: args.command !== 'index' },
       preloadModel: false,
     };
     if (deps.createEmbedder) options.createEmbedder = deps.createEmbedder;

@@ -19,7 +19,7 @@ import { validateBox } from './query/region';
 import { searchByVector, type QueryContext } from './query/search';
 import type { Box, DuplicateGroup, SearchHit, SearchOptions } from './query/types';
 import { checkNewFolder } from './scan/folder-check';
-import { syncFolder, type ScanReport } from './scan/sync-folder';
+import { emptyScanReport, syncFolder, type ScanReport } from './scan/sync-folder';
 import { isInsideFolder } from './scan/inside-folder';
 import { FolderWatcher } from './scan/watch-folders';
 import { folderAvailable, folderPresence } from './scan/folder-presence';
@@ -45,6 +45,8 @@ export interface LibraryOptions {
   /** watch folders and index changes automatically (the app); off for the CLI and tests */
   watch?: boolean;
   watchDebounceMs?: number;
+  /** open to read only (similar, status): never take the write lock, so a concurrent indexer is not refused */
+  readOnly?: boolean;
   /** run the full integrity_check this long after open, when not indexing (ms; default: with `watch`, 60 s) */
   integrityCheckAfterMs?: number;
 }
@@ -110,7 +112,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
     // One writer per library; a second process opens it to read (similar, status) and refuses to index.
     let lock: WriteLock | { heldBy: number } | null = null;
     try {
-      lock = WriteLock.tryAcquire(dir);
+      lock = opts.readOnly ? { heldBy: WriteLock.holder(dir) ?? 0 } : WriteLock.tryAcquire(dir);
       const writer = lock instanceof WriteLock;
       if (writer) store.markInterruptedJobs();
       const requeued = writer ? store.requeueOtherModels(embedder.modelId) : 0;
@@ -122,7 +124,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
       const indexer = new Indexer(store, index, heads, embedder, path.join(dir, 'thumbs'), opts.indexer);
       const lib = new Library(dir, store, index, heads, indexer, embedder, opts);
       if (lock instanceof WriteLock) lib.writeLock = lock;
-      else lib.lockedBy = lock.heldBy;
+      else lib.lockedBy = lock.heldBy || null;
       if (requeued)
         lib.openWarnings.push(`${requeued} photos were indexed with another model and will be indexed again`);
       if (loaded === 'corrupt')
@@ -288,7 +290,9 @@ export class Library extends TypedEmitter<LibraryEvents> {
         // A vanished folder (unmounted drive) is not scanned: its photos would all be marked missing.
         if (this.unavailableFolders().some((f) => f.id === folderId)) {
           this.emit('warning', unavailableMessage(folder.path));
-          return emptyReport(folderId, folder.path);
+          return emptyScanReport(folderId, 0, [
+            { path: folder.path, error: unavailableMessage(folder.path) },
+          ]);
         }
         const report = await syncFolder(this.store, folder);
         const version = this.heads.active.version;
@@ -535,18 +539,4 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
 function unavailableMessage(folder: string): string {
   return `${folder} cannot be found or is empty (is its drive connected?): its photos are left out of results until it is back; nothing was deleted`;
-}
-
-function emptyReport(folderId: number, folder: string): ScanReport {
-  return {
-    folderId,
-    seen: 0,
-    added: [],
-    changed: [],
-    moved: [],
-    restored: [],
-    missing: [],
-    unchanged: 0,
-    issues: [{ path: folder, error: unavailableMessage(folder) }],
-  };
 }

@@ -31,7 +31,12 @@ export async function recoverLibrary(
     lock.release();
   }
   const lib = await Library.open(dbDir, embedder, opts);
-  const report: RecoveryReport = { ...salvage, skippedFolders: [], albumsRestored: 0, albumPhotosRestored: 0 };
+  const report: RecoveryReport = {
+    ...salvage,
+    skippedFolders: [],
+    albumsRestored: 0,
+    albumPhotosRestored: 0,
+  };
   for (const folder of salvage.folders) {
     try {
       await lib.addFolder(folder, { confirm: true });

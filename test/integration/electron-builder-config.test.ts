@@ -96,5 +96,8 @@ test('Electron fuses: no RunAsNode, NODE_OPTIONS or inspect arguments; asar inte
   });
   // The schema knows every one of these names (a misspelt fuse would be rejected, not silently ignored).
   const misspelt = { ...config, electronFuses: { ...config.electronFuses, runAsNodee: false } } as Config;
-  await assert.rejects(validateConfiguration(misspelt, new DebugLogger(false)), /configuration\.electronFuses/);
+  await assert.rejects(
+    validateConfiguration(misspelt, new DebugLogger(false)),
+    /configuration\.electronFuses/,
+  );
 });

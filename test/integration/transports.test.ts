@@ -27,7 +27,7 @@ import type { ImageSource } from '../../src-main/engine/api/media';
 import { startServer, type RunningServer } from '../../src-main/server/http-server';
 import { forwardEvents, registerIpc, type IpcMainLike } from '../../src-main/electron/ipc';
 import { buildBridge } from '../../src-main/electron/bridge';
-import { createApi, type ClientEnv } from '../../src-renderer/src/lib/api-client';
+import { createApi, type ChannelLike, type ClientEnv } from '../../src-renderer/src/lib/api-client';
 
 // --- a fake engine ---------------------------------------------------------------------------------
 const photo = (id: number): PhotoSummary => ({
@@ -206,16 +206,19 @@ async function post(method: string, body: unknown, token: string | null = server
 }
 
 /** GET with the path sent byte for byte (fetch would resolve `..` segments before sending). */
-function rawGet(rawPath: string, headers: Record<string, string> = {}) {
+function rawGet(rawPath: string, headers: Record<string, string> = {}, method = 'GET') {
   return new Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }>(
     (resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: server.port, path: rawPath, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }),
-        );
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port: server.port, path: rawPath, headers, method },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }),
+          );
+        },
+      );
       req.on('error', reject);
       req.end();
     },
@@ -330,9 +333,15 @@ test('HTTP: a body that is not JSON, or too large, is refused', async () => {
 });
 
 // --- the renderer's client over each transport ------------------------------------------------------
-function browserClient(search: string, storage = new Map<string, string>(), fetchImpl: typeof fetch = fetch) {
+function browserClient(
+  search: string,
+  storage = new Map<string, string>(),
+  fetchImpl: typeof fetch = fetch,
+  channel?: () => ChannelLike,
+) {
   const replaced: string[] = [];
   const env: ClientEnv = {
+    channel,
     location: { protocol: 'http:', host: `127.0.0.1:${server.port}`, search, pathname: '/', hash: '' },
     history: { replaceState: (_d, _u, url) => void replaced.push(String(url)) },
     storage: { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => void storage.set(k, v) },
@@ -424,20 +433,21 @@ test('no token or a wrong token is refused with 401', async () => {
   assert.equal((await rawGet('/?token=nope')).status, 401);
   assert.equal((await rawGet('/media/thumb/1')).status, 401);
   assert.equal((await rawGet('/session')).status, 401);
-  // The API does not accept the cookie alone: only pages and images do (no cross-site request can carry a header).
-  const cookie = `likeness_${server.port}=${server.token}`;
-  assert.equal((await rawGet('/api/status', { Cookie: cookie })).status, 401);
+  // The API does not accept a cookie, not even one holding the token (no cross-site request can carry a header).
+  for (const name of [`likeness_${server.port}`, `likeness_media_${server.port}`])
+    assert.equal((await rawGet('/api/status', { Cookie: `${name}=${server.token}` })).status, 401);
 });
 
-test('opening the printed address signs the browser in with an HttpOnly SameSite cookie', async () => {
+test('opening the printed address signs the browser in with a media-only HttpOnly SameSite cookie', async () => {
   const page = await rawGet(`/?token=${server.token}`);
   assert.equal(page.status, 200);
   assert.match(page.body.toString(), /Likeness UI/);
   const setCookie = String(page.headers['set-cookie']);
   assert.match(
     setCookie,
-    new RegExp(`^likeness_${server.port}=${server.token}; Path=/; HttpOnly; SameSite=Strict$`),
+    new RegExp(`^likeness_media_${server.port}=[\\w-]{32}; Path=/; HttpOnly; SameSite=Strict$`),
   );
+  assert.ok(!setCookie.includes(server.token), 'the cookie never holds the API token');
   const cookie = setCookie.split(';')[0];
   const asset = await rawGet('/assets/app-1234.js', { Cookie: cookie });
   assert.equal(asset.status, 200);
@@ -448,21 +458,50 @@ test('opening the printed address signs the browser in with an HttpOnly SameSite
   assert.equal(thumb.headers['content-type'], 'image/jpeg');
   const full = await rawGet('/media/full/1', { Cookie: cookie });
   assert.equal(full.body.toString(), 'ORIGINAL');
+  // The cookie grants no API call, and /session never hands out the token.
+  assert.equal((await rawGet('/api/status', { Cookie: cookie })).status, 401);
   const session = await rawGet('/session', { Cookie: cookie });
-  assert.deepEqual(JSON.parse(session.body.toString()), { token: server.token });
-  // A tab opened without the token learns it from /session.
-  const withCookie: typeof fetch = (input, init) =>
-    fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), Cookie: cookie } });
-  const tab = browserClient('', new Map(), withCookie);
+  assert.deepEqual(JSON.parse(session.body.toString()), { signedIn: true });
+
+  // A new tab learns the token from an open tab of the same origin (BroadcastChannel), not from the server.
+  const tabs = channelPair();
+  const open = browserClient(`?token=${server.token}`, new Map(), fetch, tabs.a);
+  const tab = browserClient('', new Map(), fetch, tabs.b);
   assert.equal((await tab.api.hostInfo()).mode, 'browser');
   assert.equal(tab.storage.get('likeness.token'), server.token);
-  // Without the cookie (another browser), there is no way in.
-  const stranger = browserClient('');
+  assert.equal((await open.api.hostInfo()).mode, 'browser');
+  // With no open tab (another browser), there is no way in.
+  const stranger = browserClient('', new Map(), fetch, channelPair().a);
   await assert.rejects(
     stranger.api.status(),
     (e: unknown) => e instanceof ApiError && e.code === 'unauthorized',
   );
+
+  // Revoking (Bearer only) rotates the media secret: the old cookie stops working at once.
+  assert.equal((await rawGet('/session', { Cookie: cookie }, 'DELETE')).status, 401);
+  const revoked = await rawGet('/session', bearer(), 'DELETE');
+  assert.equal(revoked.status, 200);
+  const fresh = String(revoked.headers['set-cookie']).split(';')[0];
+  assert.notEqual(fresh, cookie);
+  assert.equal((await rawGet('/media/thumb/1', { Cookie: cookie })).status, 401);
+  assert.equal((await rawGet('/media/thumb/1', { Cookie: fresh })).status, 200);
 });
+
+/** Two ends of an in-memory BroadcastChannel (messages go to the other end, asynchronously, as in browsers). */
+function channelPair(): { a: () => ChannelLike; b: () => ChannelLike } {
+  const ends: ChannelLike[] = [];
+  const make = () => {
+    const end: ChannelLike = {
+      onmessage: null,
+      postMessage: (data) => {
+        for (const other of ends) if (other !== end) setImmediate(() => other.onmessage?.({ data }));
+      },
+    };
+    ends.push(end);
+    return end;
+  };
+  return { a: make, b: make };
+}
 
 test('every response carries the security headers', async () => {
   for (const p of ['/', '/api/status', '/media/thumb/1', '/nope']) {

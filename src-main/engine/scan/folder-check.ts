@@ -73,8 +73,10 @@ export function checkNewFolder(dir: string, opts: { confirm?: boolean } = {}): s
       throw new NotFoundError(`Cannot add ${dir}: no such folder`);
     throw new InvalidInputError(`Cannot add ${dir}: ${(err as Error).message}`);
   }
+  // The given path counts too: /proc/self/root resolves to an innocent-looking "/".
+  const given = path.resolve(dir);
   const pseudo =
-    (process.platform !== 'win32' && PSEUDO_ROOTS.some((p) => inside(real, p))) ||
+    (process.platform !== 'win32' && PSEUDO_ROOTS.some((p) => inside(real, p) || inside(given, p))) ||
     PSEUDO_FS.has(Number(fs.statfsSync(real, { bigint: false }).type));
   if (pseudo)
     throw new FolderRefusedError(

@@ -46,6 +46,21 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
   return out;
 }
 
+/** A report of no changes (also what a skipped scan returns, with its reason among the issues). */
+export function emptyScanReport(folderId: number, seen = 0, issues: WalkIssue[] = []): ScanReport {
+  return {
+    folderId,
+    seen,
+    added: [],
+    changed: [],
+    moved: [],
+    restored: [],
+    missing: [],
+    unchanged: 0,
+    issues,
+  };
+}
+
 /**
  * Brings the database in line with one folder on disk. Incremental: a file whose (size, mtime) is
  * unchanged is not read at all; otherwise its content hash decides between "touched" and "changed".
@@ -54,17 +69,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R
  */
 export async function syncFolder(store: Store, folder: FolderRow): Promise<ScanReport> {
   const walk = await walkPhotos(folder.path);
-  const report: ScanReport = {
-    folderId: folder.id,
-    seen: walk.files.length,
-    added: [],
-    changed: [],
-    moved: [],
-    restored: [],
-    missing: [],
-    unchanged: 0,
-    issues: [...walk.unreadableDirs, ...walk.rejected],
-  };
+  const report = emptyScanReport(folder.id, walk.files.length, [...walk.unreadableDirs, ...walk.rejected]);
   const known = new Map<string, PhotoRow>();
   for (const p of store.photosInFolder(folder.id)) known.set(p.path, p);
   const foundPaths = new Set(walk.files.map((f) => f.path));

@@ -29,7 +29,10 @@ export function runCheck(
   limit = 10,
 ): string[] {
   const rows = db.pragma(`${check}(${limit})`, { simple: false }) as Record<string, string>[];
-  const lines = rows.map((r) => Object.values(r)[0]);
+  // One problem per line; SQLite prefixes them with a "*** in database main ***" header.
+  const lines = rows
+    .flatMap((r) => String(Object.values(r)[0]).split('\n'))
+    .filter((l) => !l.startsWith('***'));
   return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
 }
 
@@ -42,7 +45,7 @@ export function assertSound(db: Database.Database, dbDir: string): void {
     if (!isCorruption(err)) throw err;
     problems = [(err as Error).message];
   }
-  if (problems.length) throw new DatabaseDamagedError(dbDir, problems.join('; '));
+  if (problems.length) throw new DatabaseDamagedError(dbDir, problems.slice(0, 3).join('; '));
 }
 
 /** Wraps SQLite's corruption errors met later (a page damaged after open) in the same advice. */

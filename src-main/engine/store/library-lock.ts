@@ -79,6 +79,12 @@ export class WriteLock {
     return { heldBy: readPid(file) ?? 0 };
   }
 
+  /** The pid of the live process holding the lock, if any (readers report it; they never take it). */
+  static holder(dbDir: string): number | null {
+    const pid = readPid(path.join(dbDir, LOCK_FILE));
+    return pid !== null && alive(pid) ? pid : null;
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;

@@ -183,7 +183,9 @@ export class AppState {
       } catch (error) {
         // The disk root or a huge folder: the engine asks, the user decides.
         if (!(error instanceof ApiError && error.code === 'confirmation_required')) throw error;
-        return globalThis.confirm(error.message) ? this.api.addFolder({ path: trimmed, confirm: true }) : undefined;
+        return globalThis.confirm(error.message)
+          ? this.api.addFolder({ path: trimmed, confirm: true })
+          : undefined;
       }
     });
     if (!result) return false;

@@ -1,0 +1,29 @@
+/**
+ * Child process for the fault suite: the real `likeness` CLI (argument parsing, Library, SQLite, files,
+ * exit codes) with the fake embedder, so several can run at once on two cores. Prints "embedding" on the
+ * first model call (the run holds the library by then). Exits with the CLI's exit code.
+ * Usage: node --import tsx test/helpers/cli-child.ts [CLI ARGS...]   (env FAKE_DELAY_MS, ANN_EXACT_BELOW)
+ */
+import { main } from '../../src-main/cli/likeness';
+import { projectBatch } from '../../src-main/engine/head/project';
+import { FakeEmbedder } from './fake-embedder';
+
+class AnnouncingEmbedder extends FakeEmbedder {
+  private announced = false;
+  override async embed(tensors: Uint8Array[]) {
+    if (!this.announced) {
+      this.announced = true;
+      process.stdout.write('embedding\n');
+    }
+    return super.embed(tensors);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2), {
+  createEmbedder: async () => new AnnouncingEmbedder({ delayMs: Number(process.env.FAKE_DELAY_MS ?? 0) }),
+  libraryOptions: {
+    headOps: { projectBatch },
+    indexer: { batchSize: 2 },
+    ann: { exactBelow: Number(process.env.ANN_EXACT_BELOW ?? 3000) },
+  },
+});
