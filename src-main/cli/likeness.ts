@@ -17,7 +17,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ApiError,
   dispatch,
   MAX_QUERY_IMAGE_BYTES,
   unavailableHostMethods,
