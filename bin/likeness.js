@@ -7,7 +7,9 @@ import fs from 'node:fs';
 
 const bundle = new URL('../dist/main/likeness.js', import.meta.url);
 if (!fs.existsSync(bundle)) {
-  console.error('likeness: the app is not built yet (dist/main/likeness.js is missing): run `npm run build`.');
+  console.error(
+    'likeness: the app is not built yet (dist/main/likeness.js is missing): run `npm run build`.',
+  );
   process.exit(1);
 }
 await import(bundle.href);

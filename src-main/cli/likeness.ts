@@ -31,7 +31,12 @@ import {
   type ResultOf,
   type Status,
 } from '../engine/api/contract';
-import { createEngineApi, type EngineApiOptions, type EngineHost } from '../engine/api/engine-api';
+import {
+  createEngineApi,
+  INDEXING_STOPPED,
+  type EngineApiOptions,
+  type EngineHost,
+} from '../engine/api/engine-api';
 import { defaultLibraryDir } from '../engine/api/library-dir';
 import type { EmbedderOptions } from '../engine/embed/default-embedder';
 import type { PhotoEmbedder } from '../engine/embed/photo-embedder';
@@ -124,9 +129,9 @@ export interface CliDeps {
 /** The engine's API as the CLI calls it: every argument object checked against the contract first. */
 interface Engine {
   call<M extends MethodName>(method: M, args?: ArgsOf<M>): Promise<ResultOf<M>>;
-  /** resolves with the next event of that name */
-  next<E extends EventName>(event: E): Promise<EventPayloads[E]>;
   on<E extends EventName>(event: E, fn: (data: EventPayloads[E]) => void): () => void;
+  /** the end of the next indexing run; rejects if the run fails as a whole (the model cannot load) */
+  runEnd(): Promise<EventPayloads['index.done']>;
   host: EngineHost;
 }
 
@@ -138,13 +143,21 @@ function connect(host: EngineHost): Engine {
     host,
     call: (method, args) => dispatch(impl, method, args ?? {}) as never,
     on,
-    next: (event) =>
-      new Promise((resolve) => {
-        const off = on(event, (data) => {
-          off();
-          resolve(data);
-        });
-      }),
+    runEnd: () => {
+      let offs: (() => void)[] = [];
+      const end = new Promise<EventPayloads['index.done']>((resolve, reject) => {
+        offs = [
+          on('index.done', resolve),
+          on('library.changed', ({ reason }) => {
+            if (reason.startsWith(INDEXING_STOPPED)) reject(new Error(reason));
+          }),
+        ];
+      });
+      const off = () => offs.forEach((f) => f());
+      // (the second handler also keeps a failure while folders are still being added from going unhandled)
+      end.then(off, off);
+      return end;
+    },
   };
 }
 
@@ -381,7 +394,7 @@ async function runIndex(
   const started = Date.now();
   try {
     // Adding a folder scans it and starts (or joins) the indexing run; wait for that run to end.
-    let run = engine.next('index.done');
+    let run = engine.runEnd();
     const { folders: known } = await engine.call('listFolders');
     for (const dir of args.positional) {
       // A folder already in the library (or inside one) is scanned again for new and changed files.
@@ -398,7 +411,7 @@ async function runIndex(
     let newlyFailed = done.failed;
     // A folder scanned while the run was finishing leaves photos pending: run again for them.
     while (done.state === 'done' && !interrupted && (await engine.call('status')).photos.pending > 0) {
-      run = engine.next('index.done');
+      run = engine.runEnd();
       if (!(await engine.call('startIndexing')).started) break;
       done = await run;
       newlyIndexed += done.done - done.failed;

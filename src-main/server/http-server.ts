@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import {
   ApiError,
   isMethodName,
@@ -196,6 +196,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   // --- events ---------------------------------------------------------------------------------------
+  // loaded here, not at the top: the CLI bundle includes this module, and its other commands never serve
+  const { WebSocketServer } = await import('ws');
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const alive = new WeakMap<WebSocket, boolean>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

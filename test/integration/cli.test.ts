@@ -154,3 +154,37 @@ test('bin/likeness.js: usage errors exit 2, help exits 0', () => {
   });
   assert.equal(noArg.status, EXIT.usage);
 });
+
+test('index with a modified model file: a clear error, exit 1, and the photos stay pending', async () => {
+  const { createDefaultEmbedder } = await import('../../src-main/engine/embed/default-embedder');
+  const { defaultModelsDir, loadInstalledModel } = await import('../../src-main/engine/model/model-store');
+  const { manifest } = loadInstalledModel();
+  const models = tempDir();
+  const dir = path.join(models, manifest.id);
+  fs.mkdirSync(dir);
+  fs.copyFileSync(
+    path.join(defaultModelsDir(), manifest.id, 'manifest.json'),
+    path.join(dir, 'manifest.json'),
+  );
+  fs.writeFileSync(path.join(dir, manifest.file), 'not the model');
+  const photos = tempDir();
+  for (let i = 0; i < 3; i++) await makePhoto(path.join(photos, `p${i}.jpg`), i);
+  const db = tempDir();
+  const out = capture();
+  const err = capture();
+  const code = await main(['index', photos, '--db', db, '--json'], {
+    createEmbedder: (options) => createDefaultEmbedder({ ...options, modelsDir: models }),
+    stdout: out.stream,
+    stderr: err.stream,
+  });
+  assert.equal(code, EXIT.error);
+  assert.match(err.text(), /indexing stopped: Model file .* does not match its manifest/);
+  const st = await run(['status', '--db', db, '--json']);
+  assert.deepEqual(JSON.parse(st.out).status.photos, {
+    total: 3,
+    indexed: 0,
+    pending: 3,
+    failed: 0,
+    missing: 0,
+  });
+});

@@ -448,7 +448,10 @@ function engineApi(
   };
 }
 
+/** The `library.changed` reason of an indexing run that failed as a whole (e.g. the model cannot load). */
+export const INDEXING_STOPPED = 'indexing stopped: ';
+
 /** An indexing run that failed as a whole (not per photo): the renderer refetches and sees the state. */
 function warningChanged(error: Error): LikenessEvent {
-  return { event: 'library.changed', data: { reason: `indexing stopped: ${error.message}` } };
+  return { event: 'library.changed', data: { reason: `${INDEXING_STOPPED}${error.message}` } };
 }

@@ -4,7 +4,8 @@
  * sharp decodes JPEG/PNG/WebP/AVIF/TIFF/GIF; HEVC-coded HEIC goes through heic-decode.
  */
 import fs from 'node:fs/promises';
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { loadSharp } from '../runtime/lazy-modules';
 import { InvalidInputError } from '../errors';
 import { exifTakenAt } from './exif-date';
 
@@ -59,6 +60,7 @@ function isHeif(buf: Buffer): boolean {
 async function heifToSharp(buf: Buffer): Promise<Sharp> {
   const { default: decode } = await import('heic-decode');
   const img = await decode({ buffer: buf });
+  const sharp = await loadSharp();
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
     raw: { width: img.width, height: img.height, channels: 4 },
     limitInputPixels: MAX_PIXELS,
@@ -70,6 +72,7 @@ async function heifToSharp(buf: Buffer): Promise<Sharp> {
  * goes through heic-decode first. Shared by decoding for the model and by display conversion.
  */
 export async function openImage(buf: Buffer): Promise<Sharp> {
+  const sharp = await loadSharp();
   return isHeif(buf)
     ? heifToSharp(buf).catch(() => sharp(buf, { limitInputPixels: MAX_PIXELS }))
     : sharp(buf, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false });
@@ -107,6 +110,7 @@ export async function decodeImage(
   }
   if (buf.length === 0) throw new DecodeError(name, 'the file is empty');
   try {
+    const sharp = await loadSharp();
     const base = await openImage(buf);
     const meta = await base.metadata();
     // Apply EXIF orientation only when there is one: rotate() costs JPEG shrink-on-load otherwise.

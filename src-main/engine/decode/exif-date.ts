@@ -4,7 +4,6 @@
  * local time, as cameras without offset tags write it. IFD0's DateTime is the last *edit*, never used.
  * Callers fall back to the file's time (the store sorts and filters on COALESCE(taken_at, mtime)).
  */
-import exifr from 'exifr';
 
 const PAIRS = [
   ['DateTimeOriginal', 'OffsetTimeOriginal'],
@@ -39,6 +38,8 @@ export async function exifTakenAt(exif: Buffer | undefined): Promise<number | nu
   let tags: Record<string, unknown> | undefined;
   try {
     // raw strings (reviveValues: false): exifr's own revival would read them as local time, ignoring offsets
+    // loaded on first use, like the decoder that calls this
+    const { default: exifr } = await import('exifr');
     tags = (await exifr.parse(tiffOf(exif), { pick: PAIRS.flat(), reviveValues: false })) as
       Record<string, unknown> | undefined;
   } catch {

@@ -4,7 +4,7 @@
  * bytes are checked against the manifest then, and the checked bytes are what ONNX Runtime loads.
  */
 import fs from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import { loadOrt } from '../runtime/lazy-modules';
 import type { Pooled } from '../head/head-types';
 import { checkModelBytes, type ModelManifest } from '../model/model-store';
 import {
@@ -76,9 +76,10 @@ export class Backbone {
     if (images.length === 0) return [];
     const batch = packBatch(images, size);
     const { session } = await this.session();
+    const { Tensor } = await loadOrt();
     const { outputs } = this.manifest;
     const result = await session.run({
-      [this.manifest.input.name]: new ort.Tensor('uint8', batch, [images.length, size, size, 3]),
+      [this.manifest.input.name]: new Tensor('uint8', batch, [images.length, size, size, 3]),
     });
     const c = outputs.dim;
     const take = (name: string, i: number) => (result[name].data as Float32Array).slice(i * c, (i + 1) * c);

@@ -5,7 +5,8 @@
  *   per branch: signed power (skipped when 1) → L2 → − μ → · Wᵀ → L2;   concat (or sum) → L2.
  * Zero norms stay zero as in project.ts: x / max(‖x‖, ε) maps a zero vector to zero.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { loadOrt } from '../runtime/lazy-modules';
 import type { BranchKind, HeadWeights, Pooled } from './head-types';
 import { headOutDim } from './head-types';
 import { DataType, GraphBuilder, encodeOnnxModel } from '../model/onnx-writer';
@@ -89,6 +90,7 @@ export class HeadSession {
 
   /** Raw pooled vectors → L2-normalised embeddings (one new array each), as projectBatch. */
   async project(pooled: Pooled[]): Promise<Float32Array[]> {
+    const { Tensor } = await loadOrt();
     const out: Float32Array[] = [];
     for (let start = 0; start < pooled.length; start += RUN_ROWS) {
       const part = pooled.slice(start, start + RUN_ROWS);
@@ -103,7 +105,7 @@ export class HeadSession {
             );
           buf.set(v, i * dim);
         });
-        feeds[kind] = new ort.Tensor('float32', buf, [part.length, dim]);
+        feeds[kind] = new Tensor('float32', buf, [part.length, dim]);
       }
       const result = await this.session.run(feeds);
       const data = result[HEAD_OUTPUT].data as Float32Array;

@@ -191,14 +191,9 @@ export class AnnIndex {
 
   /** Brings a loaded index up to date with SQLite (a crash may have left it a few photos behind). */
   private reconcile(): LoadOutcome {
-    const inStore = new Set<number>();
-    const toAdd: number[] = [];
-    for (const { ids } of this.store.embeddingPages(this.headVersion, 4096)) {
-      for (const id of ids) {
-        inStore.add(id);
-        if (!this.live.has(id)) toAdd.push(id);
-      }
-    }
+    // ids only: reading every vector here cost 0.7 s at 10k photos on each open
+    const inStore = new Set(this.store.embeddingIds(this.headVersion));
+    const toAdd = [...inStore].filter((id) => !this.live.has(id));
     const toRemove = [...this.live].filter((id) => !inStore.has(id));
     if (toAdd.length + toRemove.length === 0) return 'loaded';
     if (toAdd.length + toRemove.length > this.options.reconcileLimit * Math.max(inStore.size, 1) + 50) {

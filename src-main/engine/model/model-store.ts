@@ -133,6 +133,12 @@ export function buildModel(id: string, spec: BackboneSpec, modelsDir: string): M
   return manifest;
 }
 
+function specOf(id: string): BackboneSpec {
+  const spec = BACKBONES[id];
+  if (!spec) throw new Error(`Unknown backbone "${id}" (known: ${Object.keys(BACKBONES).join(', ')})`);
+  return spec;
+}
+
 export interface EnsuredModel {
   manifest: ModelManifest;
   modelPath: string;
@@ -145,8 +151,7 @@ export function ensureModel(
   modelsDir = defaultModelsDir(),
   log: (m: string) => void = () => {},
 ): EnsuredModel {
-  const spec = BACKBONES[id];
-  if (!spec) throw new Error(`Unknown backbone "${id}" (known: ${Object.keys(BACKBONES).join(', ')})`);
+  const spec = specOf(id);
   const dir = path.join(modelsDir, id);
   const manifestFile = path.join(dir, 'manifest.json');
   let manifest = readManifest(manifestFile);
@@ -200,8 +205,7 @@ export function loadInstalledModel(
   modelsDir = defaultModelsDir(),
   file?: string,
 ): InstalledModel {
-  const spec = BACKBONES[id];
-  if (!spec) throw new Error(`Unknown backbone "${id}" (known: ${Object.keys(BACKBONES).join(', ')})`);
+  const spec = specOf(id);
   const dir = path.join(modelsDir, id);
   const manifest = readManifest(path.join(dir, 'manifest.json'));
   if (!manifest)

@@ -4,7 +4,8 @@
  * next one — onnxruntime-node throws, rather than falling back, when a provider is missing.
  */
 import os from 'node:os';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { loadOrt } from './lazy-modules';
 import { missingProviderReason, preferredProviders, type ProviderName } from './provider-choice';
 
 export {
@@ -31,6 +32,7 @@ export async function createSessionWithFallback(
   providers: ProviderName[] = preferredProviders(),
   log: (msg: string) => void = () => {},
 ): Promise<ProviderChoice> {
+  const { InferenceSession } = await loadOrt();
   const skipped: ProviderChoice['skipped'] = [];
   for (const provider of providers) {
     const missing = missingProviderReason(provider);
@@ -49,8 +51,8 @@ export async function createSessionWithFallback(
       };
       const session =
         typeof model === 'string'
-          ? await ort.InferenceSession.create(model, options)
-          : await ort.InferenceSession.create(model, options);
+          ? await InferenceSession.create(model, options)
+          : await InferenceSession.create(model, options);
       return { session, provider, skipped };
     } catch (e) {
       const reason = ((e as Error).message ?? String(e)).split('\n')[0];

@@ -459,6 +459,17 @@ export class Store {
   }
 
   /** Count and id sum of indexed photos with an embedding of `version`: the fingerprint the index sidecar records. */
+  /** Ids of the indexed photos with an embedding of this head version (no vectors: cheap at any size). */
+  embeddingIds(version: number): number[] {
+    return this.db
+      .prepare(
+        `SELECT e.photo_id FROM embeddings e JOIN photos ph ON ph.id = e.photo_id
+         WHERE e.head_version = ? AND ph.status = 'indexed'`,
+      )
+      .pluck()
+      .all(version) as number[];
+  }
+
   embeddingFingerprint(version: number): { count: number; idSum: number } {
     const r = this.ps
       .prepare(
