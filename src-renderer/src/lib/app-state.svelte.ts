@@ -67,7 +67,8 @@ export class AppState {
   /** the photo in the large view, with the path of photos visited from its similar results */
   viewer = $state<{ history: number[] } | null>(null);
   query = $state<QueryResults | null>(null);
-  selection = new SvelteSet<number>();
+  /** selected photo ids; large selections replace the set whole (one change, not one per id) */
+  selection = $state.raw(new SvelteSet<number>());
   /** bumped whenever the library changed: grids refetch what they show */
   libraryVersion = $state(0);
   toasts = $state<Toast[]>([]);
@@ -228,6 +229,11 @@ export class AppState {
   async pickFolder(): Promise<void> {
     const picked = await this.run('Could not open the folder picker', () => this.api.pickFolder());
     if (picked?.path) await this.addFolder(picked.path);
+  }
+
+  /** Selects `ids`, instead of the selection or (additive) besides it. */
+  select(ids: number[], additive: boolean): void {
+    this.selection = new SvelteSet(additive ? [...this.selection, ...ids] : ids);
   }
 
   // --- navigation -------------------------------------------------------------------------------------------

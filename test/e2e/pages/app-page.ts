@@ -41,7 +41,12 @@ export class AppPage {
 
   async dismissToasts(): Promise<void> {
     const buttons = this.page.getByRole('button', { name: 'Dismiss' });
-    while ((await buttons.count()) > 0) await buttons.first().click();
+    // A toast may expire between the count and the click: then there is nothing left to click.
+    while ((await buttons.count()) > 0)
+      await buttons
+        .first()
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
   }
 
   /** A file dragged in from outside the window: a DataTransfer built in the page, then dragenter/over/drop. */
