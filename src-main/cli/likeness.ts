@@ -16,6 +16,7 @@ import { defaultLibraryDir } from '../engine/api/library-dir';
 import type { PhotoEmbedder } from '../engine/embed/photo-embedder';
 import { Library, type LibraryOptions } from '../engine/library';
 import { recoverLibrary } from '../engine/recover';
+import { FolderNeedsConfirmationError } from '../engine/scan/folder-check';
 import type { SearchHit } from '../engine/query/types';
 import { ProgressView } from './progress-view';
 
@@ -33,6 +34,7 @@ export const USAGE = `Usage:
 Options:
   --db DIR   library folder (default: ${defaultLibraryDir()}; or set LIKENESS_DB)
   -k N       number of results (default 20)
+  --yes      add the disk root or a folder of more than 100,000 files without asking
   --json     print one JSON document (queries: [{"path", "score"}] best first)
 
 Exit codes: 0 ok, 1 error, 2 usage, 130 cancelled.`;
@@ -46,6 +48,7 @@ export interface CliArgs {
   k: number;
   json: boolean;
   threshold: number;
+  yes: boolean;
 }
 
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
@@ -60,6 +63,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     k: 20,
     json: false,
     threshold: 0.95,
+    yes: false,
   };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
@@ -81,6 +85,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (flag === '--db') a.db = path.resolve(value());
     else if (flag === '-k' || flag === '--k') a.k = num(1, 10_000, true);
     else if (flag === '--json') a.json = true;
+    else if (flag === '--yes') a.yes = true;
     else if (flag === '--threshold') a.threshold = num(0, 1, false);
     else if (flag === '-h' || flag === '--help') a.command = 'help';
     else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option ${flag}`);
@@ -285,7 +290,11 @@ async function runIndex(
   const offProgress = args.json ? () => {} : lib.on('progress', (p) => view.update(p));
   try {
     for (const dir of args.positional) {
-      const { folder, scan } = await lib.addFolder(dir);
+      const { folder, scan } = await lib.addFolder(dir, { confirm: args.yes }).catch((err: Error) => {
+        throw err instanceof FolderNeedsConfirmationError
+          ? new Error(`${err.message.replace(/ Add it anyway\?$/, '')} Run again with --yes to add it.`)
+          : err;
+      });
       log(
         `${folder.path}: ${scan.seen} photos (${scan.added.length} new, ${scan.changed.length} changed, ${scan.moved.length} moved, ${scan.missing.length} missing)`,
       );

@@ -27,10 +27,9 @@ const hitPaths = (stdout: string) =>
 test('two indexers on one library: the second refuses with the pid, readers keep working, a stale lock is taken over', async () => {
   const photos = await photoFolder(tempDir('likeness-faults-photos-'), 40);
   const db = tempDir();
-  const first = spawnHelper('cli-child.ts', ['index', photos, '--db', db, '--json'], {
-    FAKE_DELAY_MS: '500',
-  });
-  await first.line(/^embedding$/m);
+  const gate = path.join(tempDir('likeness-faults-gate-'), 'go');
+  const first = spawnHelper('cli-child.ts', ['index', photos, '--db', db, '--json'], { FAKE_GATE: gate });
+  await first.line(/^embedding$/m); // the first run is indexing, held at its first model call
 
   const second = await runCli(['index', photos, '--db', db]);
   assert.equal(second.code, 1, second.stderr);
@@ -38,6 +37,7 @@ test('two indexers on one library: the second refuses with the pid, readers keep
   const status = await runCli(['status', '--db', db, '--json']);
   assert.equal(status.code, 0, status.stderr);
   assert.equal(JSON.parse(status.stdout).lockedBy, first.proc.pid, 'status ran while the first one indexed');
+  fs.writeFileSync(gate, '');
 
   assert.equal((await first.exited).code, 0, first.stderr());
   assert.equal(

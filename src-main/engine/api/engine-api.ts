@@ -17,6 +17,7 @@ import { Library, type LibraryOptions } from '../library';
 import { FolderNeedsConfirmationError, FolderRefusedError } from '../scan/folder-check';
 import { DatabaseDamagedError } from '../store/integrity';
 import { LibraryLockedError } from '../store/library-lock';
+import { LibraryWriteError } from '../store/write-errors';
 import type { SearchHit, SearchOptions as EngineSearchOptions } from '../query/types';
 import { albumPresence, albumsOfPhoto, failurePage, photoPage } from '../store/photo-listing';
 import type { PhotoRow } from '../store/types';
@@ -192,7 +193,11 @@ function asApiError(error: unknown): unknown {
   if (error instanceof ApiError) return error;
   if (error instanceof DecodeError) return new ApiError('invalid_argument', error.message);
   // Another process indexes this library, or its database is damaged: nothing the arguments can fix.
-  if (error instanceof LibraryLockedError || error instanceof DatabaseDamagedError)
+  if (
+    error instanceof LibraryLockedError ||
+    error instanceof DatabaseDamagedError ||
+    error instanceof LibraryWriteError
+  )
     return new ApiError('unavailable', error.message);
   const message = (error as Error)?.message ?? String(error);
   if (/^No (photo|library folder|head version|album) with id|^No head version/.test(message))
