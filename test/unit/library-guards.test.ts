@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FolderGrants, grantedAddFolder } from '../../src-main/electron/folder-grants';
+import { projectBatch } from '../../src-main/engine/head/project';
+import { Library } from '../../src-main/engine/library';
 import { ApiError } from '../../src-main/engine/api/contract';
 import {
   FolderNeedsConfirmationError,
@@ -16,7 +18,8 @@ import {
 } from '../../src-main/engine/scan/folder-check';
 import { folderAvailable } from '../../src-main/engine/scan/folder-presence';
 import { LOCK_FILE, WriteLock } from '../../src-main/engine/store/library-lock';
-import { tempDir } from '../helpers/images';
+import { FakeEmbedder } from '../helpers/fake-embedder';
+import { makePhoto, tempDir } from '../helpers/images';
 
 test('write lock: exclusive, released, and a garbage lock left by a crash is taken over', () => {
   const dir = tempDir();
@@ -81,4 +84,28 @@ test('Electron: addFolder accepts only folders granted by the picker', async () 
   grants.grant('/home/you/Pictures');
   assert.equal((await addFolder({ path: '/home/you/Pictures/' })).folder.path, '/home/you/Pictures/');
   assert.deepEqual(calls, ['/home/you/Pictures/']);
+});
+
+test('indexer: a write that fails outside a photo’s commit ends the run as failed, in words, without hanging', async () => {
+  const photos = tempDir();
+  for (let i = 0; i < 24; i++) await makePhoto(path.join(photos, `p${i}.jpg`), i);
+  const db = tempDir();
+  const lib = await Library.open(db, new FakeEmbedder(), {
+    headOps: { projectBatch },
+    indexer: { batchSize: 2, queueCapacity: 2 },
+  });
+  try {
+    await lib.addFolder(photos);
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    lib.store.updateJob = () => {
+      throw full;
+    };
+    const summary = await lib.startIndexing();
+    assert.equal(summary.state, 'failed');
+    assert.match(summary.error ?? '', /The disk holding the library \(.*\) is full/);
+    assert.equal(lib.store.listJobs()[0].status, 'failed');
+    assert.equal(lib.isIndexing, false);
+  } finally {
+    await lib.close();
+  }
 });
