@@ -139,12 +139,15 @@ test('a damaged HNSW file is rebuilt on first use, with a warning, and answers a
   assert.deepEqual(hitPaths(after.stdout), hitPaths(before.stdout));
 });
 
-/** Zeroes up to `maxPages` in-use pages of derived tables (vectors), never of folders, photos or albums. */
-function zeroVectorPages(dbDir: string, maxPages: number): number {
+/** Zeroes up to `maxPages` overflow pages of the heads table: the first ones hold the oldest, inactive head. */
+function zeroHeadPages(dbDir: string, maxPages: number): number {
   const store = Store.open(dbDir);
   const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+  assert.ok(store.listHeads().length >= 2, 'an inactive head exists');
   const pages = store.db
-    .prepare(`SELECT pageno FROM dbstat WHERE name IN ('pooled', 'embeddings') ORDER BY pageno LIMIT ?`)
+    .prepare(
+      `SELECT pageno FROM dbstat WHERE name = 'heads' AND pagetype = 'overflow' ORDER BY pageno LIMIT ?`,
+    )
     .pluck()
     .all(maxPages) as number[];
   store.close();
@@ -164,7 +167,7 @@ test('a damaged database page is reported at open with a recovery path; recover 
   lib.addToAlbum(album.id, members);
   await lib.close();
 
-  const zeroed = zeroVectorPages(db, 16);
+  const zeroed = zeroHeadPages(db, 16);
   assert.ok(zeroed >= 4096, `zeroed ${zeroed} bytes`);
   const status = await runCli(['status', '--db', db]);
   assert.equal(status.code, 1);
