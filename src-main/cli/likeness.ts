@@ -18,6 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  ApiError,
   dispatch,
   MAX_QUERY_IMAGE_BYTES,
   unavailableHostMethods,
@@ -61,6 +62,7 @@ export const USAGE = `Usage:
 Options:
   --db DIR   library folder (default: ${defaultLibraryDir()}; or set LIKENESS_DB)
   -k N       number of results (default 20)
+  --yes      add the disk root or a folder of more than 100,000 files without asking
   --json     print one JSON document: the API's result, photos as PhotoDetails (with their path)
 
 Exit codes: 0 ok, 1 error, 2 usage, 130 cancelled.`;
@@ -74,6 +76,7 @@ export interface CliArgs {
   k: number;
   json: boolean;
   threshold: number;
+  yes: boolean;
 }
 
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
@@ -88,6 +91,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     k: 20,
     json: false,
     threshold: 0.95,
+    yes: false,
   };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
@@ -109,6 +113,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (flag === '--db') a.db = path.resolve(value());
     else if (flag === '-k' || flag === '--k') a.k = num(1, 10_000, true);
     else if (flag === '--json') a.json = true;
+    else if (flag === '--yes') a.yes = true;
     else if (flag === '--threshold') a.threshold = num(0, 1, false);
     else if (flag === '-h' || flag === '--help') a.command = 'help';
     else if (flag.startsWith('-') && flag !== '-') throw new UsageError(`unknown option ${flag}`);
@@ -402,7 +407,13 @@ async function runIndex(
       const holder = known.find((f) => isInsideFolder(real, f.path));
       const { folder } = holder
         ? await engine.call('rescanFolder', { folderId: holder.id })
-        : await engine.call('addFolder', { path: path.resolve(dir) });
+        : await engine
+            .call('addFolder', { path: path.resolve(dir), confirm: args.yes })
+            .catch((err: unknown) => {
+              throw err instanceof ApiError && err.code === 'confirmation_required'
+                ? new Error(`${err.message.replace(/ Add it anyway\?$/, '')} Run again with --yes to add it.`)
+                : err;
+            });
       log(`${folder.path}: ${folder.photoCount} photos`);
       if (interrupted) break;
     }

@@ -27,6 +27,7 @@ import { integrityCheckInWorker } from './store/integrity';
 import { LibraryLockedError, WriteLock } from './store/library-lock';
 import { DB_FILE } from './store/open-database';
 import { Store } from './store/store';
+import { describeWriteError, errorCode } from './store/write-errors';
 import type {
   AlbumRow,
   FolderRow,
@@ -197,7 +198,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
     }
     await Promise.allSettled([...this.scanning.values()]);
     // A rebuild after damage is finished before a short-lived process (the CLI) exits: healed on first use.
-    if (this.index.lastLoad === 'corrupt') await this.index.whenReady();
+    if (this.index.lastLoad === 'corrupt' && !this.opts.watch) await this.index.whenReady();
     try {
       this.index.close();
     } finally {
@@ -294,7 +295,13 @@ export class Library extends TypedEmitter<LibraryEvents> {
             { path: folder.path, error: unavailableMessage(folder.path) },
           ]);
         }
-        const report = await syncFolder(this.store, folder);
+        let report: ScanReport;
+        try {
+          report = await syncFolder(this.store, folder);
+        } catch (err) {
+          // A full disk or read-only library: the scan's transaction rolled back; say what to do.
+          throw errorCode(err) ? describeWriteError(err, this.dbDir) : err;
+        }
         const version = this.heads.active.version;
         for (const id of [...report.missing, ...report.changed]) this.index.remove(id);
         for (const id of report.restored) {

@@ -10,16 +10,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Store } from '../../src-main/engine/store/store';
-import { runCli } from '../helpers/child-process';
+import { runCli, startServeChild } from '../helpers/child-process';
 import { makePhoto, tempDir } from '../helpers/images';
 
 const N = 80;
-const mountPoint = tempDir('likeness-faults-tmpfs-');
-const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
-const skip =
-  mounted.status === 0
-    ? false
-    : `cannot mount a tmpfs here (${(mounted.stderr?.toString() || mounted.error?.message || 'not root').trim()})`;
+
+/** A fresh 1 MiB tmpfs, or why there cannot be one. */
+function smallDisk(): { mountPoint: string; skip: string | false } {
+  const mountPoint = tempDir('likeness-faults-tmpfs-');
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]);
+  const why = (mounted.stderr?.toString() || mounted.error?.message || 'not root').trim();
+  return { mountPoint, skip: mounted.status === 0 ? false : `cannot mount a tmpfs here (${why})` };
+}
+const { mountPoint, skip } = smallDisk();
+const serveDisk = smallDisk();
 
 test(
   'a full disk stops indexing with a plain-words message; the next run with room finishes',
@@ -52,7 +56,7 @@ test(
     const again = await runCli(['index', photos, '--db', db, '--json']);
     assert.equal(again.code, 0, again.stderr);
     const summary = JSON.parse(again.stdout.split('\n').find((l) => l.startsWith('{'))!);
-    assert.equal(summary.indexed, N);
+    assert.equal(summary.photos.indexed, N);
     assert.equal(summary.newlyIndexed, N - indexedBefore);
 
     const after = Store.open(db);
@@ -73,5 +77,30 @@ test(
     } finally {
       after.close();
     }
+  },
+);
+
+test(
+  'a full disk under likeness serve: the run ends as failed with the reason, the server stays up',
+  { skip: serveDisk.skip },
+  async (t) => {
+    t.after(() => spawnSync('umount', [serveDisk.mountPoint]));
+    const photos = tempDir('likeness-faults-photos-');
+    for (let i = 0; i < N; i++) await makePhoto(path.join(photos, `p${i}.jpg`), i);
+    const s = await startServeChild(path.join(serveDisk.mountPoint, 'db'));
+    try {
+      const added = await s.api('addFolder', { path: photos });
+      assert.equal(added.status, 200, JSON.stringify(added.body));
+      const [, state] = await s.child.line(/^done (\w+)/m);
+      assert.equal(state, 'failed');
+      await s.child.line(/^warning .*is full\. Free some space there/m); // the server's log says why
+      const status = await s.api('status');
+      assert.equal(status.status, 200, 'the server is up');
+      assert.ok((status.body.photos as { indexed: number }).indexed < N);
+      assert.doesNotMatch(s.child.stderr(), /SqliteError|Unhandled/);
+    } finally {
+      await s.stop();
+    }
+    assert.equal(s.child.proc.signalCode, null, 'it exited on SIGTERM by itself, not by a crash');
   },
 );

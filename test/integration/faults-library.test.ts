@@ -22,22 +22,28 @@ async function photoFolder(dir: string, n: number, seed0 = 0): Promise<string> {
 }
 
 const hitPaths = (stdout: string) =>
-  (JSON.parse(stdout.trim().split('\n').at(-1)!) as { path: string }[]).map((h) => h.path);
+  (JSON.parse(stdout.trim().split('\n').at(-1)!) as { results: { photo: { path: string } }[] }).results.map(
+    (h) => h.photo.path,
+  );
 
 test('two indexers on one library: the second refuses with the pid, readers keep working, a stale lock is taken over', async () => {
   const photos = await photoFolder(tempDir('likeness-faults-photos-'), 40);
   const db = tempDir();
-  const first = spawnHelper('cli-child.ts', ['index', photos, '--db', db, '--json'], {
-    FAKE_DELAY_MS: '500',
-  });
-  await first.line(/^embedding$/m);
+  const gate = path.join(tempDir('likeness-faults-gate-'), 'go');
+  const first = spawnHelper('cli-child.ts', ['index', photos, '--db', db, '--json'], { FAKE_GATE: gate });
+  await first.line(/^embedding$/m); // the first run is indexing, held at its first model call
 
   const second = await runCli(['index', photos, '--db', db]);
   assert.equal(second.code, 1, second.stderr);
   assert.match(second.stderr, new RegExp(`open in another Likeness \\(pid ${first.proc.pid}\\)`));
   const status = await runCli(['status', '--db', db, '--json']);
   assert.equal(status.code, 0, status.stderr);
-  assert.equal(JSON.parse(status.stdout).lockedBy, first.proc.pid, 'status ran while the first one indexed');
+  assert.equal(
+    JSON.parse(status.stdout).status.lockedBy,
+    first.proc.pid,
+    'status ran while the first one indexed',
+  );
+  fs.writeFileSync(gate, '');
 
   assert.equal((await first.exited).code, 0, first.stderr());
   assert.equal(
@@ -46,7 +52,7 @@ test('two indexers on one library: the second refuses with the pid, readers keep
         .stdout()
         .split('\n')
         .find((l) => l.startsWith('{'))!,
-    ).indexed,
+    ).photos.indexed,
     40,
   );
   const store = Store.open(db);
@@ -75,7 +81,7 @@ test('two indexers on one library: the second refuses with the pid, readers keep
   await makePhoto(path.join(photos, 'new.jpg'), 99);
   const third = await runCli(['index', photos, '--db', db, '--json']);
   assert.equal(third.code, 0, third.stderr);
-  assert.equal(JSON.parse(third.stdout.split('\n').find((l) => l.startsWith('{'))!).indexed, 41);
+  assert.equal(JSON.parse(third.stdout.split('\n').find((l) => l.startsWith('{'))!).photos.indexed, 41);
 });
 
 test('a vanished folder is reported and left out of results without losing its photos; it comes back', async () => {
@@ -104,7 +110,10 @@ test('a vanished folder is reported and left out of results without losing its p
   fs.mkdirSync(a);
   assert.equal((await runCli(['index', b, '--db', db])).code, 0);
   const emptyMount = await runCli(['status', '--db', db, '--json']);
-  assert.deepEqual(JSON.parse(emptyMount.stdout).unavailableFolders, [a]);
+  assert.deepEqual(
+    JSON.parse(emptyMount.stdout).status.unavailableFolders.map((f: { path: string }) => f.path),
+    [a],
+  );
   const store = Store.open(db);
   try {
     assert.equal(store.counts().indexed, 12, 'nothing was marked missing or deleted');
@@ -139,12 +148,15 @@ test('a damaged HNSW file is rebuilt on first use, with a warning, and answers a
   assert.deepEqual(hitPaths(after.stdout), hitPaths(before.stdout));
 });
 
-/** Zeroes up to `maxPages` in-use pages of derived tables (vectors), never of folders, photos or albums. */
-function zeroVectorPages(dbDir: string, maxPages: number): number {
+/** Zeroes up to `maxPages` overflow pages of the heads table: the first ones hold the oldest, inactive head. */
+function zeroHeadPages(dbDir: string, maxPages: number): number {
   const store = Store.open(dbDir);
   const pageSize = store.db.pragma('page_size', { simple: true }) as number;
+  assert.ok(store.listHeads().length >= 2, 'an inactive head exists');
   const pages = store.db
-    .prepare(`SELECT pageno FROM dbstat WHERE name IN ('pooled', 'embeddings') ORDER BY pageno LIMIT ?`)
+    .prepare(
+      `SELECT pageno FROM dbstat WHERE name = 'heads' AND pagetype = 'overflow' ORDER BY pageno LIMIT ?`,
+    )
     .pluck()
     .all(maxPages) as number[];
   store.close();
@@ -164,7 +176,7 @@ test('a damaged database page is reported at open with a recovery path; recover 
   lib.addToAlbum(album.id, members);
   await lib.close();
 
-  const zeroed = zeroVectorPages(db, 16);
+  const zeroed = zeroHeadPages(db, 16);
   assert.ok(zeroed >= 4096, `zeroed ${zeroed} bytes`);
   const status = await runCli(['status', '--db', db]);
   assert.equal(status.code, 1);

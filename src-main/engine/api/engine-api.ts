@@ -196,6 +196,8 @@ function wireEvents(lib: Library, emit: (e: LikenessEvent) => void, log: (m: str
       },
     }),
   );
+  // A run stopped by a failed write (disk full): the terminal of `likeness serve` says so too.
+  lib.on('done', (s) => s.error && log(`indexing stopped: ${s.error}`));
   lib.on('changed', ({ reason }) => emit({ event: 'library.changed', data: { reason } }));
   lib.on('head', ({ version }) => {
     emit({ event: 'heads.changed', data: { active: version } });

@@ -310,8 +310,12 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       }
     };
 
-    // The consumer's promise is guarded from the start: it may fail while the decoders are still running.
-    const consumer = guarded(embedWorker)();
+    // The consumer's promise is guarded from the start: it may fail while the decoders are still running,
+    // and then the queue is closed so no decoder waits forever to hand it a photo.
+    const consumer = embedWorker().catch((err: unknown) => {
+      stopRun(err);
+      queue.close();
+    });
     const decoders = Array.from({ length: this.options.decodeConcurrency }, guarded(decodeWorker));
     try {
       await Promise.all(decoders);

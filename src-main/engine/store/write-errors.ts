@@ -2,16 +2,18 @@
  * Plain-words reports of failed writes to the library (database, index, thumbnails): what happened and what
  * to do, instead of a raw SQLITE_FULL stack. Nothing already committed is lost by any of these.
  */
+import { NotReadyError } from '../errors';
+
 export type WriteErrorCode = 'disk_full' | 'read_only' | 'corrupt' | 'write_failed';
 
-export class LibraryWriteError extends Error {
+/** A write the library could not make: nothing the request's arguments can fix ('not_ready'). */
+export class LibraryWriteError extends NotReadyError {
   constructor(
-    readonly code: WriteErrorCode,
+    readonly kind: WriteErrorCode,
     message: string,
-    override readonly cause?: unknown,
+    cause?: unknown,
   ) {
-    super(message);
-    this.name = 'LibraryWriteError';
+    super(message, { cause });
   }
 }
 
