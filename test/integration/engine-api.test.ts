@@ -50,10 +50,17 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
   });
   const events: LikenessEvent[] = [];
   engine.events.subscribe((e) => events.push(e));
+  // status answers "still loading" after a few seconds; under load the model can take longer than that
+  const opened = new Promise<void>((resolve) =>
+    engine.events.subscribe(
+      (e) => e.event === 'library.changed' && e.data.reason === 'library opened' && resolve(),
+    ),
+  );
   const impl: LikenessApi = { ...engine.api, ...unavailableHostMethods('browser') };
   const call = <M extends keyof LikenessApi>(method: M, args: unknown = {}) =>
     dispatch(impl, method, args) as Promise<ResultOf<M>>;
   try {
+    await opened;
     const first = await call('status');
     assert.equal(first.photos.total, 0);
     assert.ok(first.model, 'the model is loaded');
