@@ -66,8 +66,9 @@ describe('fine-tune worker', { concurrency: 3 }, () => {
         ),
         kind === 'throw' ? /worker crashed: injected fault/ : /worker stopped \(exit code 70\)/,
       );
-      assert.deepEqual(seen.slice(0, 2), [1, 2], 'it ran until the fault');
-      assert.ok(seen.length < 500, `and stopped there (${seen.length} epochs)`);
+      // the last epoch's message may be lost with the crash; the run must have started and stopped near it
+      assert.equal(seen[0], 1, 'it trained before the fault');
+      assert.ok(seen.length < 10, `and stopped at the fault (${seen.length} epochs of 500)`);
     });
   }
 
