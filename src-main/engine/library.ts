@@ -238,12 +238,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
     if (!f) return false;
     this.claimWriter();
     this.watcher?.unwatch(folderId);
-    const ids = this.store.removeFolder(folderId);
-    for (const id of ids) {
-      this.index.remove(id);
-      fs.rmSync(this.indexer.thumbnailPath(id), { force: true });
-    }
-    void this.index.saveInBackground();
+    this.forget(this.store.removeFolder(folderId));
     this.emit('changed', { reason: 'folder removed' });
     return true;
   }
@@ -426,6 +421,48 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return this.indexer.thumbnailPath(id);
   }
 
+  /**
+   * Moves photos' files to the trash with the host's `trash` (never a hard delete), one at a time; each
+   * one trashed leaves the library as if its file had vanished (back if it is restored).
+   */
+  async trashPhotos(
+    photoIds: number[],
+    trash: (file: string) => Promise<void>,
+  ): Promise<{ trashed: number[]; failed: { photoId: number; error: string }[] }> {
+    const trashed: number[] = [];
+    const failed: { photoId: number; error: string }[] = [];
+    for (const id of photoIds) {
+      const p = this.store.getPhoto(id);
+      if (!p || p.status === 'missing') {
+        failed.push({ photoId: id, error: `No photo with id ${id}` });
+        continue;
+      }
+      try {
+        await trash(p.path);
+      } catch (error) {
+        failed.push({ photoId: id, error: `${p.path}: ${(error as Error).message}` });
+        continue;
+      }
+      // Forgotten, as the contract says: a file restored from the trash comes back as a new photo.
+      this.store.forgetPhotos([id]);
+      trashed.push(id);
+    }
+    if (trashed.length) {
+      this.forget(trashed);
+      this.emit('changed', { reason: 'photos trashed' });
+    }
+    return { trashed, failed };
+  }
+
+  /** Photos out of every search and view: their index entries and thumbnails go (SQLite says why). */
+  private forget(ids: number[]): void {
+    for (const id of ids) {
+      this.index.remove(id);
+      fs.rmSync(this.indexer.thumbnailPath(id), { force: true });
+    }
+    void this.index.saveInBackground();
+  }
+
   // ── queries ────────────────────────────────────────────────────────────────
 
   private get ctx(): QueryContext {
@@ -491,14 +528,24 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
   // ── albums ─────────────────────────────────────────────────────────────────
 
+  /** A trimmed, non-empty name that no other album has; throws InvalidInputError saying which rule. */
+  private albumName(name: string, albumId?: number): string {
+    const trimmed = name.trim();
+    if (!trimmed) throw new InvalidInputError('An album needs a name');
+    if (this.store.listAlbums().some((a) => a.name === trimmed && a.id !== albumId))
+      throw new InvalidInputError(`An album called "${trimmed}" already exists`);
+    return trimmed;
+  }
+
   createAlbum(name: string): AlbumRow {
-    const id = this.store.createAlbum(name);
+    const id = this.store.createAlbum(this.albumName(name));
     this.emit('changed', { reason: 'album' });
     return this.store.listAlbums().find((a) => a.id === id)!;
   }
 
   renameAlbum(id: number, name: string): boolean {
-    const ok = this.store.renameAlbum(id, name);
+    if (!this.store.listAlbums().some((a) => a.id === id)) throw new NotFoundError(`No album with id ${id}`);
+    const ok = this.store.renameAlbum(id, this.albumName(name, id));
     if (ok) this.emit('changed', { reason: 'album' });
     return ok;
   }

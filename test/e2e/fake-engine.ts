@@ -378,7 +378,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       try {
         stat = fs.statSync(dir);
       } catch {
-        throw new ApiError('not_found', `Folder not found: ${dir}`);
+        throw new ApiError('not_found', `Cannot add ${dir}: no such folder`);
       }
       if (!stat.isDirectory()) throw new ApiError('invalid_argument', `Not a folder: ${dir}`);
       const resolved = path.resolve(dir);

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { BusyError, InvalidInputError, NotFoundError, NotReadyError } from '../errors';
+import { BusyError, NotFoundError, NotReadyError } from '../errors';
 import { headOutDim } from '../head/head-types';
 import { createDefaultEmbedder, type EmbedderOptions } from '../embed/default-embedder';
 import type { PhotoEmbedder } from '../embed/photo-embedder';
@@ -248,14 +248,6 @@ function engineApi(
     if (!a) throw new NotFoundError(`No album with id ${albumId}`);
     return toAlbumInfo(a, albumPresence(lib.store).get(albumId));
   };
-  /** A trimmed, non-empty album name that no other album has. */
-  const albumName = (lib: Library, name: string, albumId?: number): string => {
-    const trimmed = name.trim();
-    if (!trimmed) throw new InvalidInputError('An album needs a name');
-    if (lib.listAlbums().some((a) => a.name === trimmed && a.id !== albumId))
-      throw new InvalidInputError(`An album called "${trimmed}" already exists`);
-    return trimmed;
-  };
   const details = (lib: Library, p: PhotoRow) => {
     const folder = lib.store.listFolders().find((f) => f.id === p.folderId)!;
     return toPhotoDetails(p, folder, albumsOfPhoto(lib.store, p.id));
@@ -337,34 +329,7 @@ function engineApi(
       const groups = await (await library()).duplicates(threshold);
       return { groups: groups.map((g) => g.photos.map((h) => toPhotoSummary(h.photo))) };
     },
-    trashPhotos: async ({ photoIds }) => {
-      const lib = await library();
-      const trashed: number[] = [];
-      const failed: { photoId: number; error: string }[] = [];
-      for (const id of photoIds) {
-        const p = lib.getPhoto(id);
-        if (!p || p.status === 'missing') {
-          failed.push({ photoId: id, error: `No photo with id ${id}` });
-          continue;
-        }
-        try {
-          await trash(p.path);
-        } catch (error) {
-          failed.push({ photoId: id, error: `${p.path}: ${(error as Error).message}` });
-          continue;
-        }
-        // Forgotten, as the contract says: a file restored from the trash comes back as a new photo.
-        lib.store.forgetPhotos([id]);
-        lib.index.remove(id);
-        fs.rmSync(lib.thumbnailPath(id), { force: true });
-        trashed.push(id);
-      }
-      if (trashed.length) {
-        lib.index.save();
-        emit({ event: 'library.changed', data: { reason: 'photos trashed' } });
-      }
-      return { trashed, failed };
-    },
+    trashPhotos: async ({ photoIds }) => (await library()).trashPhotos(photoIds, trash),
 
     // ── albums ───────────────────────────────────────────────────────────────────────────────────────
     listAlbums: async () => {
@@ -374,12 +339,12 @@ function engineApi(
     },
     createAlbum: async ({ name }) => {
       const lib = await library();
-      return { album: toAlbumInfo(lib.createAlbum(albumName(lib, name))) };
+      return { album: toAlbumInfo(lib.createAlbum(name)) };
     },
     renameAlbum: async ({ albumId, name }) => {
       const lib = await library();
       albumOf(lib, albumId);
-      lib.renameAlbum(albumId, albumName(lib, name, albumId));
+      lib.renameAlbum(albumId, name);
       return { album: albumOf(lib, albumId) };
     },
     deleteAlbum: async ({ albumId }) => ({ deleted: (await library()).deleteAlbum(albumId) }),

@@ -6,13 +6,8 @@ export function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
-export function l2normalize(v: Float32Array): Float32Array {
-  let n = 0;
-  for (let i = 0; i < v.length; i++) n += v[i] * v[i];
-  n = Math.sqrt(n);
-  if (n > 0) for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
+/** One L2 normalisation for the head, the index and the queries (in place). */
+export { l2normalize } from '../head/project';
 
 export interface Neighbor {
   id: number;

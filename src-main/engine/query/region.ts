@@ -15,7 +15,9 @@ export function validateBox(box: Box): Box {
     );
   }
   if (box.x + box.w > 1.000001 || box.y + box.h > 1.000001) {
-    throw new InvalidInputError(`Region ${JSON.stringify(box)} does not lie inside the image (x + w ≤ 1, y + h ≤ 1)`);
+    throw new InvalidInputError(
+      `Region ${JSON.stringify(box)} does not lie inside the image (x + w ≤ 1, y + h ≤ 1)`,
+    );
   }
   return box;
 }
