@@ -135,6 +135,39 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     publish(await app.screenshot('05-gallery'), 'gallery.png');
   });
 
+  test('the served ranking finds the ground-truth positives', async (t) => {
+    if (!server.groundTruth) return t.skip('needs the real engine on Holidays photos');
+    const gt = server.groundTruth;
+    await gallery.sortBy('folder');
+    await gallery.waitForPhotos();
+    // Every ground-truth query the gallery shows, opened with a click as a user would.
+    const names = await gallery.cells().evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
+    const queries = names.map((name, index) => ({ name, index })).filter((c) => gt.has(c.name));
+    assert.ok(queries.length >= 5, `ground-truth queries in view: ${queries.length}`);
+    let apSum = 0;
+    let top1 = 0;
+    for (const q of queries) {
+      await gallery.open(q.index);
+      await viewer.root.waitFor();
+      const positives = gt.get(q.name)!;
+      const shown = (await viewer.results(positives.length)).map((r) => r.name);
+      await viewer.close();
+      // Holidays' AP over the shown list (a positive not shown counts as missed).
+      let found = 0;
+      let ap = 0;
+      shown.forEach((name, rank) => {
+        if (positives.includes(name)) ap += ++found / (rank + 1);
+      });
+      apSum += ap / positives.length;
+      if (positives.includes(shown[0])) top1++;
+    }
+    const mAP = apSum / queries.length;
+    t.diagnostic(`${queries.length} queries: mAP ${mAP.toFixed(3)}, top-1 ${top1}/${queries.length}`);
+    // Measured on this library (docs/model.md): chance is ≈ 0.03; the served ranking is far above it.
+    assert.ok(mAP >= 0.7, `served mAP ${mAP.toFixed(3)}`);
+    assert.ok(top1 >= Math.ceil(queries.length * 0.7), `top-1 ${top1}/${queries.length}`);
+  });
+
   test('clicking a photo shows similar photos with scores; results can be followed by keyboard', async () => {
     // Sorted by folder the first photo of the holidays set is 100000.jpg, a ground-truth query.
     const queryId = await gallery.open(0);

@@ -12,6 +12,8 @@ export const THUMBNAIL_SIZE = 320;
 export interface EmbedderOptions {
   backbone?: string;
   modelsDir?: string;
+  /** input size override (the graph accepts any size); benchmarks compare sizes with it */
+  inputSize?: number;
   log?: (m: string) => void;
 }
 
@@ -25,12 +27,14 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
   // inference runs in a worker thread: ORT's run() blocks the thread that calls it
   const backbone = new BackboneThread(manifest, modelPath, log);
   const provider = await backbone.warm();
-  const input = { size: manifest.input.size, fit: manifest.input.fit };
+  const input = { size: opts.inputSize ?? manifest.input.size, fit: manifest.input.fit };
   return {
-    modelId: `${manifest.id}@${manifest.sha256.slice(0, 12)}`,
+    // The graph accepts any size, so its bytes do not change with the input size; the pooled vectors
+    // do: the size is part of the model's identity (a changed default re-indexes the library).
+    modelId: `${manifest.id}@${manifest.sha256.slice(0, 12)}/${input.size}`,
     channels: manifest.outputs.dim,
     provider,
-    description: { name: manifest.name, tap: manifest.tap, inputSize: manifest.input.size },
+    description: { name: manifest.name, tap: manifest.tap, inputSize: input.size },
     async decode(source: string | Buffer, req: DecodeRequest = {}): Promise<DecodedPhoto> {
       const d = await decodeImage(
         source,
@@ -45,7 +49,7 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
         takenAt: d.takenAt,
       };
     },
-    embed: (tensors) => backbone.run(tensors),
+    embed: (tensors) => backbone.run(tensors, input.size),
     close: () => backbone.close(),
   };
 }

@@ -1,3 +1,4 @@
+import { compareHeads } from '../head/head-check';
 import type { HeadWeights, Pooled } from '../head/head-types';
 import { projectBatchFast } from '../head/head-session';
 import { projectBatch } from '../head/project';
@@ -14,6 +15,13 @@ export interface HeadOps {
   projectBulk?(head: HeadWeights, pooled: Pooled[]): Promise<Float32Array[]>;
   /** PCA-whitening head learned on the library; absent → the engine keeps the un-whitened head */
   learnWhiteningHead?(pooled: Pooled[], opts?: WhiteningOptions): HeadWeights;
+  /** whether a newly learned head serves no worse than the active one; absent → always adopted */
+  compareHeads?: typeof compareHeads;
 }
 
-export const DEFAULT_HEAD_OPS: HeadOps = { projectBatch, projectBulk: projectBatchFast, learnWhiteningHead };
+export const DEFAULT_HEAD_OPS: HeadOps = {
+  projectBatch,
+  projectBulk: projectBatchFast,
+  learnWhiteningHead,
+  compareHeads,
+};

@@ -6,6 +6,7 @@ import type { Store } from '../store/store';
 import { BoundedQueue } from './bounded-queue';
 import type { DecodedPhoto, PhotoEmbedder } from './embedder';
 import type { HeadManager } from './head-manager';
+import type { LearnMoment } from './head-policy';
 import { TypedEmitter } from './typed-emitter';
 
 export type IndexState = 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled';
@@ -273,7 +274,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
           update(b.path);
         });
         this.store.updateJob(jobId, { done, failed });
-        if (this.heads.needsRelearn(true)) await this.relearn();
+        if (this.heads.needsRelearn('mid-run')) await this.relearn('mid-run');
       }
     };
 
@@ -286,7 +287,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       await consumer;
     }
     const cancelled = this.isCancelling();
-    if (!cancelled && this.heads.needsRelearn()) await this.relearn();
+    if (!cancelled && this.heads.needsRelearn()) await this.relearn('end-of-run');
     this.state = cancelled ? 'cancelled' : 'done';
     this.store.finishJob(jobId, cancelled ? 'cancelled' : 'done');
     this.index.save();
@@ -303,9 +304,9 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     return summary;
   }
 
-  private async relearn(): Promise<void> {
+  private async relearn(moment: LearnMoment): Promise<void> {
     try {
-      const h = await this.heads.learnWhitening();
+      const h = await this.heads.learnWhitening(moment);
       if (h) this.emit('head', { version: h.version, kind: h.kind });
     } catch (err) {
       // Keep the current head; the next run tries again.
