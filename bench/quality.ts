@@ -61,7 +61,7 @@ const headline = (s: Scores) =>
 /** Dataset order in which photos join a library: seeded, Holidays' groups kept together. */
 function joinOrder(d: Dataset): number[] {
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const shuffle = <T>(a: T[]) => {
     for (let i = a.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
@@ -122,7 +122,9 @@ async function pooledOfAll(embedder: PhotoEmbedder): Promise<Pooled[]> {
   const out: Pooled[] = [];
   for (let i = 0; i < ds.files.length; i += 8) {
     const idx = Array.from({ length: Math.min(8, ds.files.length - i) }, (_, k) => i + k);
-    const decoded = await Promise.all(idx.map((j) => embedder.decode(imagePath(ds, j), { thumbnail: false })));
+    const decoded = await Promise.all(
+      idx.map((j) => embedder.decode(imagePath(ds, j), { thumbnail: false })),
+    );
     out.push(...(await embedder.embed(decoded.map((d) => d.tensor))));
   }
   return out;

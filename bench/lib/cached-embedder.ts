@@ -10,11 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pooled } from '../../src-main/engine/head/head-types';
-import type {
-  DecodeRequest,
-  DecodedPhoto,
-  PhotoEmbedder,
-} from '../../src-main/engine/embed/photo-embedder';
+import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 
 interface Entry {
   pooled: Pooled;
@@ -128,7 +124,9 @@ export class CachedEmbedder implements PhotoEmbedder {
     const size = KEY_BYTES + 8 + 3 * c * 4;
     for (let off = 0; off + size <= buf.length; off += size) {
       const key = buf.subarray(off, off + KEY_BYTES).toString('hex');
-      const f = new Float32Array(buf.buffer.slice(buf.byteOffset + off + KEY_BYTES + 8, buf.byteOffset + off + size));
+      const f = new Float32Array(
+        buf.buffer.slice(buf.byteOffset + off + KEY_BYTES + 8, buf.byteOffset + off + size),
+      );
       this.entries.set(key, {
         pooled: { S: f.subarray(0, c), M: f.subarray(c, 2 * c), G: f.subarray(2 * c, 3 * c) },
         width: buf.readUInt32LE(off + KEY_BYTES),

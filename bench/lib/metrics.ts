@@ -95,7 +95,10 @@ export function evalClasses(vectors: Float32Array[], labels: string[], queryIdx?
  * Class metrics of ranked lists over the items `labels` names (others ignored); a list may stop early
  * (mAP@R then counts the missing ones as misses).
  */
-export function classScores(lists: { query: number; ranked: number[] }[], labels: (string | undefined)[]): ClassScores {
+export function classScores(
+  lists: { query: number; ranked: number[] }[],
+  labels: (string | undefined)[],
+): ClassScores {
   const counts = new Map<string, number>();
   for (const l of labels) if (l !== undefined) counts.set(l, (counts.get(l) ?? 0) + 1);
   const hits = { r1: 0, r2: 0, r4: 0, r8: 0 };

@@ -74,7 +74,8 @@ export class ServedLibrary {
   async addFolder(indices: number[]): Promise<void> {
     const dir = path.join(this.root, `folder-${++this.folders}`);
     fs.mkdirSync(dir);
-    for (const i of indices) fs.symlinkSync(imagePath(this.ds, i), path.join(dir, linkName(this.ds.files[i])));
+    for (const i of indices)
+      fs.symlinkSync(imagePath(this.ds, i), path.join(dir, linkName(this.ds.files[i])));
     const done = new Promise<void>((resolve, reject) => {
       const off = this.host.events.subscribe((e) => {
         if (e.event !== 'index.done') return;
@@ -102,7 +103,11 @@ export class ServedLibrary {
 
   /** Served ranking for a region of a library photo. */
   async region(query: number, box: Box, k = 1000): Promise<number[]> {
-    const r = await this.host.api.searchByRegion({ photoId: this.idOf.get(query)!, box, k: Math.min(k, 1000) });
+    const r = await this.host.api.searchByRegion({
+      photoId: this.idOf.get(query)!,
+      box,
+      k: Math.min(k, 1000),
+    });
     return r.results.map((h) => this.indexOfName(h.photo.name));
   }
 

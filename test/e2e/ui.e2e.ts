@@ -141,7 +141,9 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     await gallery.sortBy('folder');
     await gallery.waitForPhotos();
     // Every ground-truth query the gallery shows, opened with a click as a user would.
-    const names = await gallery.cells().evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
+    const names = await gallery
+      .cells()
+      .evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
     const queries = names.map((name, index) => ({ name, index })).filter((c) => gt.has(c.name));
     assert.ok(queries.length >= 5, `ground-truth queries in view: ${queries.length}`);
     let apSum = 0;

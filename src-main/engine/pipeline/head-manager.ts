@@ -98,7 +98,10 @@ export class HeadManager {
       kind,
       trainedOn: indexed,
       weights,
-      metrics: { sample: sample.length, ...(check ? { check: check.candidate, previous: check.active } : {}) },
+      metrics: {
+        sample: sample.length,
+        ...(check ? { check: check.candidate, previous: check.active } : {}),
+      },
     });
     await this.adopt(version);
     return this.active;
