@@ -225,6 +225,7 @@ async function main(): Promise<void> {
       }
       result.atOnce = rows;
       console.log(table(rows));
+      saveBenchJson(`quality-${path.basename(ds.dir)}`, result, jsonOut);
     }
     const steps = parseSizes('steps');
     if (steps) {
@@ -236,10 +237,13 @@ async function main(): Promise<void> {
         await lib.addFolder(order.slice(at, n));
         at = n;
         rows.push(await measure(lib, { added: 'increments' }));
+        result.increments = rows;
+        saveBenchJson(`quality-${path.basename(ds.dir)}`, result, jsonOut);
       }
       await lib.close();
       result.increments = rows;
       console.log(table(rows));
+      saveBenchJson(`quality-${path.basename(ds.dir)}`, result, jsonOut);
     }
     // The headline: every photo added at once, as one folder.
     log(`at once: all ${ds.files.length} photos`);
