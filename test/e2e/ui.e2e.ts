@@ -140,16 +140,16 @@ describe('Likeness in a browser', { concurrency: false }, () => {
     const gt = server.groundTruth;
     await gallery.sortBy('folder');
     await gallery.waitForPhotos();
-    // Every ground-truth query the gallery shows, opened with a click as a user would.
+    // The ground-truth queries in the first rows of the gallery (always rendered), opened with a click.
     const names = await gallery
       .cells()
-      .evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
-    const queries = names.map((name, index) => ({ name, index })).filter((c) => gt.has(c.name));
+      .evaluateAll((els) => els.slice(0, 24).map((el) => el.getAttribute('aria-label') ?? ''));
+    const queries = names.filter((name) => gt.has(name)).map((name) => ({ name }));
     assert.ok(queries.length >= 5, `ground-truth queries in view: ${queries.length}`);
     let apSum = 0;
     let top1 = 0;
     for (const q of queries) {
-      await gallery.open(q.index);
+      await page.locator(`[data-testid=grid-cell][aria-label="${q.name}"]`).click();
       await viewer.root.waitFor();
       const positives = gt.get(q.name)!;
       const shown = (await viewer.results(positives.length)).map((r) => r.name);

@@ -28,10 +28,11 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
   const backbone = new BackboneThread(manifest, modelPath, log);
   const provider = await backbone.warm();
   const input = { size: opts.inputSize ?? manifest.input.size, fit: manifest.input.fit };
+  // The graph accepts any size, so its bytes do not change with the input size; the pooled vectors
+  // do: an override is part of the model's identity (the default keeps the id libraries already use).
+  const sizeTag = input.size === manifest.input.size ? '' : `/${input.size}`;
   return {
-    // The graph accepts any size, so its bytes do not change with the input size; the pooled vectors
-    // do: the size is part of the model's identity (a changed default re-indexes the library).
-    modelId: `${manifest.id}@${manifest.sha256.slice(0, 12)}/${input.size}`,
+    modelId: `${manifest.id}@${manifest.sha256.slice(0, 12)}${sizeTag}`,
     channels: manifest.outputs.dim,
     provider,
     description: { name: manifest.name, tap: manifest.tap, inputSize: input.size },
