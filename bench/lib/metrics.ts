@@ -51,17 +51,21 @@ export function evalHolidays(
 ): HolidaysScores {
   const n = vectors.length;
   const sim = similarityMatrix(vectors);
+  return holidaysScores(queries.map((q) => ({ ranked: ranking(sim, n, q.query), positives: q.positives })));
+}
+
+/** Holidays metrics of ranked lists (the query itself left out; a list may stop early). */
+export function holidaysScores(lists: { ranked: number[]; positives: number[] }[]): HolidaysScores {
   let ap = 0;
   let r1 = 0;
   let r10 = 0;
-  for (const q of queries) {
-    const ranked = ranking(sim, n, q.query);
-    const pos = new Set(q.positives);
+  for (const { ranked, positives } of lists) {
+    const pos = new Set(positives);
     ap += holidaysAP(ranked, pos);
     if (pos.has(ranked[0])) r1++;
     if (ranked.slice(0, 10).some((i) => pos.has(i))) r10++;
   }
-  const m = queries.length;
+  const m = lists.length;
   return { mAP: (100 * ap) / m, r1: (100 * r1) / m, r10: (100 * r10) / m };
 }
 
@@ -80,24 +84,37 @@ export interface ClassScores {
 export function evalClasses(vectors: Float32Array[], labels: string[], queryIdx?: number[]): ClassScores {
   const n = vectors.length;
   const sim = similarityMatrix(vectors);
-  const counts = new Map<string, number>();
-  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
   const qs = queryIdx ?? Array.from({ length: n }, (_, i) => i);
+  return classScores(
+    qs.map((q) => ({ query: q, ranked: ranking(sim, n, q) })),
+    labels,
+  );
+}
+
+/**
+ * Class metrics of ranked lists over the items `labels` names (others ignored); a list may stop early
+ * (mAP@R then counts the missing ones as misses).
+ */
+export function classScores(
+  lists: { query: number; ranked: number[] }[],
+  labels: (string | undefined)[],
+): ClassScores {
+  const counts = new Map<string, number>();
+  for (const l of labels) if (l !== undefined) counts.set(l, (counts.get(l) ?? 0) + 1);
   const hits = { r1: 0, r2: 0, r4: 0, r8: 0 };
   let mapr = 0;
-  for (const q of qs) {
-    const ranked = ranking(sim, n, q);
+  for (const { query: q, ranked } of lists) {
     const same = (i: number) => labels[i] === labels[q];
     const firstHit = ranked.findIndex(same);
     if (firstHit === 0) hits.r1++;
     if (firstHit >= 0 && firstHit < 2) hits.r2++;
     if (firstHit >= 0 && firstHit < 4) hits.r4++;
     if (firstHit >= 0 && firstHit < 8) hits.r8++;
-    const R = counts.get(labels[q])! - 1;
+    const R = counts.get(labels[q]!)! - 1;
     if (R > 0) {
       let tp = 0;
       let ap = 0;
-      for (let r = 0; r < R; r++) {
+      for (let r = 0; r < Math.min(R, ranked.length); r++) {
         if (same(ranked[r])) {
           tp++;
           ap += tp / (r + 1);
@@ -106,7 +123,7 @@ export function evalClasses(vectors: Float32Array[], labels: string[], queryIdx?
       mapr += ap / R;
     }
   }
-  const m = qs.length;
+  const m = lists.length;
   return {
     r1: (100 * hits.r1) / m,
     r2: (100 * hits.r2) / m,

@@ -18,6 +18,8 @@ export interface EmbedderOptions {
   modelsDir?: string;
   /** a variant file listed in the model's manifest (default: its main file) */
   modelFile?: string;
+  /** input size override (the graph accepts any size); benchmarks compare sizes with it */
+  inputSize?: number;
   log?: (m: string) => void;
 }
 
@@ -30,14 +32,17 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
   );
   // inference runs in a worker thread: ORT's run() blocks the thread that calls it
   const backbone = new BackboneThread(manifest, modelPath, log);
-  const input = { size: manifest.input.size, fit: manifest.input.fit };
+  const input = { size: opts.inputSize ?? manifest.input.size, fit: manifest.input.fit };
+  // The graph accepts any size, so its bytes do not change with the input size; the pooled vectors
+  // do: an override is part of the model's identity (the default keeps the id libraries already use).
+  const sizeTag = input.size === manifest.input.size ? '' : `/${input.size}`;
   return {
-    modelId,
+    modelId: `${modelId}${sizeTag}`,
     channels: manifest.outputs.dim,
     get provider() {
       return backbone.provider;
     },
-    description: { name: manifest.name, tap: manifest.tap, inputSize: manifest.input.size },
+    description: { name: manifest.name, tap: manifest.tap, inputSize: input.size },
     load: () => backbone.warm(),
     async decode(source: string | Buffer, req: DecodeRequest = {}): Promise<DecodedPhoto> {
       const d = await decodeImage(
@@ -53,7 +58,7 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
         takenAt: d.takenAt,
       };
     },
-    embed: (tensors) => backbone.run(tensors),
+    embed: (tensors) => backbone.run(tensors, input.size),
     close: () => backbone.close(),
   };
 }

@@ -5,7 +5,7 @@ import type { Store } from '../store/store';
 import type { HeadRow } from '../store/types';
 import type { HeadOps } from './head-ops';
 import { DEFAULT_HEAD, centredIdentityHead, identityHead } from '../head/whitening';
-import { nextUnsupervisedHead } from './head-policy';
+import { nextUnsupervisedHead, type LearnMoment } from './head-policy';
 
 /** Learning a whitening head on more photos than this gains nothing measurable and costs memory. */
 const MAX_LEARN_SAMPLE = 20_000;
@@ -68,21 +68,18 @@ export class HeadManager {
     return this.ops.projectBatch(this.active.weights, pooled);
   }
 
-  /**
-   * Whether the head policy asks for a (new) whitening head now. Mid-run only the first one (leaving the
-   * un-whitened head) is learned: learning blocks this thread for seconds, so later re-learning waits
-   * for the end of the run instead of stalling it at every doubling.
-   */
-  needsRelearn(midRun = false): boolean {
-    const next = nextUnsupervisedHead(this.active, this.store.indexedCount());
-    if (next === 'identity') return true; // centring is cheap
-    if (next !== 'pca' || !this.ops.learnWhiteningHead) return false;
-    return !midRun || this.active.kind === 'identity';
+  /** Whether the head policy asks for a new unsupervised head now (head-policy.ts). */
+  needsRelearn(moment: LearnMoment = 'end-of-run'): boolean {
+    const next = nextUnsupervisedHead(this.active, this.store.indexedCount(), moment);
+    return next === 'identity' || (next === 'pca' && !!this.ops.learnWhiteningHead);
   }
 
-  /** Learns the unsupervised head the policy asks for (centred identity or PCA-whitening) and adopts it. */
-  async learnWhitening(): Promise<HeadRow | null> {
-    const kind = nextUnsupervisedHead(this.active, this.store.indexedCount());
+  /**
+   * Learns the unsupervised head the policy asks for (centred identity or PCA-whitening) and adopts it,
+   * unless the library says it would serve worse than the active head (then null: the active one stays).
+   */
+  async learnWhitening(moment: LearnMoment = 'end-of-run'): Promise<HeadRow | null> {
+    const kind = nextUnsupervisedHead(this.active, this.store.indexedCount(), moment);
     const learn = this.ops.learnWhiteningHead;
     if (!kind || (kind === 'pca' && !learn)) return null;
     const indexed = this.store.indexedCount();
@@ -95,12 +92,22 @@ export class HeadManager {
     }
     if (sample.length < 2) return null;
     const weights = kind === 'pca' ? learn!(sample, { ...DEFAULT_HEAD }) : centredIdentityHead(sample);
+    // The first centring always goes in: the uncentred start head is no ranking at all.
+    const judge = this.ops.compareHeads;
+    const check =
+      judge && this.active.trainedOn > 0
+        ? judge(weights, this.active.weights, sample, this.ops.projectBatch)
+        : null;
+    if (check && !check.adopt) return null;
     const version = this.store.insertHead({
       modelId: this.model.modelId,
       kind,
       trainedOn: indexed,
       weights,
-      metrics: { sample: sample.length },
+      metrics: {
+        sample: sample.length,
+        ...(check ? { check: check.candidate, previous: check.active } : {}),
+      },
     });
     await this.adopt(version);
     return this.active;

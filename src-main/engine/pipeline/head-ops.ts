@@ -1,3 +1,4 @@
+import { compareHeads } from '../head/head-check';
 import type { HeadWeights, Pooled } from '../head/head-types';
 import { projectBatchFast } from '../head/head-session';
 import { projectBatch } from '../head/project';
@@ -19,6 +20,8 @@ export interface HeadOps {
   reprojectInWorker?: boolean;
   /** PCA-whitening head learned on the library; absent → the engine keeps the un-whitened head */
   learnWhiteningHead?(pooled: Pooled[], opts?: WhiteningOptions): HeadWeights;
+  /** whether a newly learned head serves no worse than the active one; absent → always adopted */
+  compareHeads?: typeof compareHeads;
 }
 
 export const DEFAULT_HEAD_OPS: HeadOps = {
@@ -26,4 +29,5 @@ export const DEFAULT_HEAD_OPS: HeadOps = {
   projectBulk: projectBatchFast,
   reprojectInWorker: true,
   learnWhiteningHead,
+  compareHeads,
 };

@@ -1,33 +1,36 @@
 import type { HeadRow } from '../store/types';
 
 /**
- * When the engine (re)learns its unsupervised head. One place for the numbers:
- * - from the first photos until WHITEN_MIN_PHOTOS: an identity head centred on the library's mean
- *   (re-centred each time the library doubles). Uncentred, unrelated photos score 0.95+ against each
- *   other, which breaks thresholds (duplicates) and ranking alike;
- * - then a PCA-whitening head (whitening.ts DEFAULT_HEAD) learned on the library, re-learned each time
- *   the library has grown by RELEARN_GROWTH× since the last one;
+ * When the engine (re)learns its unsupervised head. One place for the numbers, chosen by the served
+ * benchmark (`npm run bench:quality -- --sizes … --steps …`, docs/model.md):
+ * - mid-run, only what a first run cannot wait for: centring on the library's mean once there are
+ *   CENTRE_MIN_PHOTOS (uncentred, unrelated photos score 0.95+ against each other, which breaks
+ *   thresholds and ranking alike), and on a large first run one whitening at MID_RUN_WHITEN_PHOTOS;
+ * - at the end of an indexing run, once the library has grown by RELEARN_GROWTH× since the head was
+ *   learned: a PCA-whitening head from WHITEN_MIN_PHOTOS on, the centred identity before — and only if
+ *   the library itself says it serves no worse than the active head (head-check.ts);
  * - a head fine-tuned on albums ('trained') is never replaced automatically.
- *
- * Measured on INRIA Holidays (535 photos, SMG, C = 768), mAP: identity 0.611 · PCA-128 learned on 50
- * photos 0.625, on 100 0.560, on 200 0.645, on 535 0.775. With far fewer photos than channels the
- * whitening is unstable (on a 66-photo subset PCA-on-50 fell to 0.36 against identity's 0.65), hence 200.
+ * So a first run shows at most three or four versions, and a grown library one more per run.
  */
-export const WHITEN_MIN_PHOTOS = 200;
-export const RELEARN_GROWTH = 2;
-/** the first centring waits for a few photos, so that one photo's mean is not "the library" */
 export const CENTRE_MIN_PHOTOS = 8;
+export const WHITEN_MIN_PHOTOS = 200;
+export const RELEARN_GROWTH = 1.2;
+export const MID_RUN_WHITEN_PHOTOS = 2000;
 
 export type HeadKind = 'identity' | 'pca' | 'trained';
+export type LearnMoment = 'mid-run' | 'end-of-run';
 
 /** Which unsupervised head to learn now, if any. */
 export function nextUnsupervisedHead(
   active: Pick<HeadRow, 'kind' | 'trainedOn'> | undefined,
   indexed: number,
+  moment: LearnMoment = 'end-of-run',
 ): 'identity' | 'pca' | null {
-  if (!active || active.kind === 'trained') return null;
-  const grown = indexed >= RELEARN_GROWTH * Math.max(active.trainedOn, 1);
-  if (indexed >= WHITEN_MIN_PHOTOS) return active.kind === 'identity' || grown ? 'pca' : null;
-  if (active.kind === 'identity' && indexed >= CENTRE_MIN_PHOTOS && grown) return 'identity';
-  return null;
+  if (!active || active.kind === 'trained' || indexed < CENTRE_MIN_PHOTOS) return null;
+  if (moment === 'mid-run') {
+    if (active.trainedOn === 0) return 'identity';
+    return active.kind === 'identity' && indexed >= MID_RUN_WHITEN_PHOTOS ? 'pca' : null;
+  }
+  if (indexed < RELEARN_GROWTH * Math.max(active.trainedOn, 1)) return null;
+  return indexed >= WHITEN_MIN_PHOTOS ? 'pca' : 'identity';
 }

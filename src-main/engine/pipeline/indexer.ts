@@ -7,6 +7,7 @@ import { describeWriteError } from '../store/write-errors';
 import { BoundedQueue } from './bounded-queue';
 import type { DecodedPhoto, PhotoEmbedder } from './embedder';
 import type { HeadManager } from './head-manager';
+import type { LearnMoment } from './head-policy';
 import { TypedEmitter } from './typed-emitter';
 
 export type IndexState = 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled' | 'failed';
@@ -306,7 +307,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         }
         if (stopping()) continue;
         this.store.updateJob(jobId, { done, failed });
-        if (this.heads.needsRelearn(true)) await this.relearn();
+        if (this.heads.needsRelearn('mid-run')) await this.relearn('mid-run');
       }
     };
 
@@ -324,7 +325,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       await consumer;
     }
     const cancelled = this.isCancelling();
-    if (!cancelled && this.heads.needsRelearn()) await this.relearn();
+    if (!cancelled && this.heads.needsRelearn()) await this.relearn('end-of-run');
     const end: IndexSummary['state'] = fatal ? 'failed' : cancelled ? 'cancelled' : 'done';
     this.state = end;
     try {
@@ -349,9 +350,9 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     return summary;
   }
 
-  private async relearn(): Promise<void> {
+  private async relearn(moment: LearnMoment): Promise<void> {
     try {
-      const h = await this.heads.learnWhitening();
+      const h = await this.heads.learnWhitening(moment);
       if (h) this.emit('head', { version: h.version, kind: h.kind });
     } catch (err) {
       // Keep the current head; the next run tries again.

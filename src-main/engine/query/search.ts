@@ -47,7 +47,10 @@ export function expandQuery(
   return l2normalize(q);
 }
 
-/** Nearest photos to an embedding, best first, each with its cosine similarity to the original query. */
+/**
+ * Nearest photos to an embedding, best first (by the expanded query with αQE), each with its cosine
+ * similarity to the original query.
+ */
 export function searchByVector(
   ctx: QueryContext,
   query: Float32Array,
@@ -60,14 +63,12 @@ export function searchByVector(
   if (o.expand) {
     const { n = QE_N, alpha = QE_ALPHA } = typeof o.expand === 'object' ? o.expand : {};
     const q2 = expandQuery(ctx, query, hits, n, alpha);
-    hits = ctx.index.search(q2, k, accept);
-    // Report similarity to what the user asked for, not to the expanded vector.
-    hits = hits
-      .map((h) => {
-        const v = ctx.store.getEmbedding(h.id, ctx.headVersion());
-        return { id: h.id, score: v ? dot(query, v) : h.score };
-      })
-      .sort((a, b) => b.score - a.score);
+    // The expanded query's order is the point of αQE (re-sorting by the original query would undo it);
+    // the score shown stays the similarity to what the user asked for.
+    hits = ctx.index.search(q2, k, accept).map((h) => {
+      const v = ctx.store.getEmbedding(h.id, ctx.headVersion());
+      return { id: h.id, score: v ? dot(query, v) : h.score };
+    });
   }
   if (o.threshold !== undefined) hits = hits.filter((h) => h.score >= o.threshold!);
   const rows = ctx.store.photosByIds(hits.map((h) => h.id));
