@@ -92,12 +92,25 @@ export interface JobProgress {
   state: JobState;
 }
 
+/** Where the backbone runs: the ONNX Runtime provider it got, and why better ones were skipped. */
+export interface AcceleratorInfo {
+  provider: string;
+  /** fp32, or int8 (the quantised copy the CPU runs) */
+  precision: 'fp32' | 'int8';
+  /** the GPU adapter, where the runtime reports it (onnxruntime-node 1.30 does not) */
+  adapter: string | null;
+  skipped: { provider: string; reason: string }[];
+  /** photos per backbone run on this provider */
+  batchSize: number;
+}
+
 export interface Status {
   photos: { total: number; indexed: number; pending: number; failed: number; missing: number };
   folders: number;
   model: ModelInfo | null;
-  /** ONNX Runtime execution provider in use, e.g. "cpu", "cuda", "dml", "coreml" */
+  /** ONNX Runtime execution provider in use, e.g. "cpu", "webgpu", "cuda", "dml", "coreml" */
   provider: string | null;
+  accelerator?: AcceleratorInfo | null;
   head: HeadSummary | null;
   indexing: JobProgress | null;
   index: { ready: boolean; exact: boolean };

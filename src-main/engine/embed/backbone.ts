@@ -7,9 +7,30 @@ import type { Pooled } from '../head/head-types';
 import type { ModelManifest } from '../model/model-store';
 import {
   createSessionWithFallback,
+  type ModelFor,
+  type Precision,
   type ProviderChoice,
   type ProviderName,
+  type SkippedProvider,
 } from '../runtime/execution-provider';
+
+/** The provider a session runs on, the model precision it picked, and why better providers were skipped. */
+export interface BackboneRuntime {
+  provider: ProviderName;
+  precision: Precision;
+  skipped: SkippedProvider[];
+}
+
+/**
+ * The CPU runs the int8 copy where one was built (3× faster for −0.4 mAP on Holidays: docs/model.md);
+ * GPUs keep fp32. LIKENESS_PRECISION=fp32 keeps the CPU on fp32 too.
+ */
+export function backboneModelFor(fp32: string, int8: string | null | undefined): ModelFor {
+  return (provider) =>
+    provider === 'cpu' && int8 && process.env.LIKENESS_PRECISION !== 'fp32'
+      ? { model: int8, precision: 'int8' }
+      : { model: fp32, precision: 'fp32' };
+}
 
 /** Copies same-size photos (size × size × 3 uint8 each) back to back into one batch buffer. */
 export function packBatch(images: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
@@ -32,20 +53,27 @@ export class Backbone {
     private readonly modelPath: string,
     private readonly log: (m: string) => void = () => {},
     private readonly providers?: ProviderName[],
+    /** the int8 copy for the CPU (model-store's int8ModelPath), if any */
+    private readonly int8Path?: string | null,
   ) {}
 
   private session(): Promise<ProviderChoice> {
-    this.choice ??= createSessionWithFallback(this.modelPath, this.providers, this.log).then((c) => {
+    this.choice ??= createSessionWithFallback(
+      backboneModelFor(this.modelPath, this.int8Path),
+      this.providers,
+      this.log,
+    ).then((c) => {
       this.provider = c.provider;
-      this.log(`Backbone ${this.manifest.id} running on ${c.provider}`);
+      this.log(`Backbone ${this.manifest.id} running on ${c.provider} (${c.precision})`);
       return c;
     });
     return this.choice;
   }
 
   /** Loads the session now (to report the provider early). */
-  async warm(): Promise<ProviderName> {
-    return (await this.session()).provider;
+  async warm(): Promise<BackboneRuntime> {
+    const { provider, precision, skipped } = await this.session();
+    return { provider, precision, skipped };
   }
 
   /**

@@ -2,7 +2,8 @@
  * The default PhotoEmbedder: sharp/heic decoding + the CGD backbone built from nsfwjs.
  */
 import { decodeImage } from '../decode/decode-image';
-import { ensureModel, defaultModelsDir } from '../model/model-store';
+import { ensureModel, defaultModelsDir, int8ModelPath } from '../model/model-store';
+import { BATCH_SIZE } from '../runtime/execution-provider';
 import { DEFAULT_BACKBONE } from '../model/model-spec';
 import { BackboneThread } from './backbone-thread';
 import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from './photo-embedder';
@@ -23,13 +24,21 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
     log,
   );
   // inference runs in a worker thread: ORT's run() blocks the thread that calls it
-  const backbone = new BackboneThread(manifest, modelPath, log);
-  const provider = await backbone.warm();
+  const backbone = new BackboneThread(
+    manifest,
+    modelPath,
+    log,
+    undefined,
+    int8ModelPath(manifest, modelPath),
+  );
+  const runtime = await backbone.warm();
+  const { provider } = runtime;
   const input = { size: manifest.input.size, fit: manifest.input.fit };
   return {
     modelId: `${manifest.id}@${manifest.sha256.slice(0, 12)}`,
     channels: manifest.outputs.dim,
     provider,
+    accelerator: { ...runtime, adapter: null, batchSize: BATCH_SIZE[provider] },
     description: { name: manifest.name, tap: manifest.tap, inputSize: manifest.input.size },
     async decode(source: string | Buffer, req: DecodeRequest = {}): Promise<DecodedPhoto> {
       const d = await decodeImage(

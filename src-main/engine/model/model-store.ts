@@ -8,7 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FitMode } from '../decode/decode-image';
-import { BACKBONE_INPUT, BACKBONE_OUTPUTS, OPSET, kerasToOnnx } from '../../model-build/keras-to-onnx';
+import {
+  BACKBONE_INPUT,
+  BACKBONE_OUTPUTS,
+  OPSET,
+  convertOptionsFor,
+  kerasToOnnx,
+} from '../../model-build/keras-to-onnx';
 import { BACKBONES, CONVERTER_VERSION, DEFAULT_BACKBONE, type BackboneSpec } from './model-spec';
 import { loadKerasModel, nsfwjsRoot, nsfwjsVersion } from '../../model-build/nsfwjs-source';
 
@@ -31,6 +37,18 @@ export interface ModelManifest {
   bytes: number;
   sha256: string;
   createdAt: string;
+  /** the static int8 (QDQ) copy for the CPU provider, when `npm run build:model` has written it */
+  int8?: Int8Variant;
+}
+
+export interface Int8Variant {
+  file: string;
+  bytes: number;
+  sha256: string;
+  /** the fp32 model it was quantised from: a rebuilt fp32 model makes it stale */
+  fromSha256: string;
+  quantizerVersion: number;
+  calibration: { images: number; source: string; statistic: string };
 }
 
 export class TamperedModelError extends Error {
@@ -50,7 +68,7 @@ export function defaultModelsDir(): string {
   return path.resolve('resources', 'models');
 }
 
-const sha256 = (buf: Uint8Array) => crypto.createHash('sha256').update(buf).digest('hex');
+export const sha256 = (buf: Uint8Array) => crypto.createHash('sha256').update(buf).digest('hex');
 
 function readManifest(file: string): ModelManifest | null {
   try {
@@ -80,13 +98,7 @@ function isCurrent(m: ModelManifest | null, id: string, spec: BackboneSpec, sour
 export function buildModel(id: string, spec: BackboneSpec, modelsDir: string): ModelManifest {
   const root = nsfwjsRoot();
   const keras = loadKerasModel(spec.source, root);
-  const converted = kerasToOnnx(keras, {
-    tap: spec.tap,
-    inputSize: spec.inputSize,
-    preprocess: spec.preprocess,
-    gemP: spec.gemP,
-    producerVersion: String(CONVERTER_VERSION),
-  });
+  const converted = kerasToOnnx(keras, convertOptionsFor(spec));
   const dir = path.join(modelsDir, id);
   fs.mkdirSync(dir, { recursive: true });
   const manifest: ModelManifest = {
@@ -150,7 +162,20 @@ export function ensureModel(
   return { manifest: manifest!, modelPath, built };
 }
 
-export function verifyModel(manifest: ModelManifest, modelPath: string): void {
+/**
+ * The verified int8 copy beside `modelPath`, or null when none was built or it is stale (quantised
+ * from another fp32 model); a modified one is refused like the fp32 model.
+ */
+export function int8ModelPath(manifest: ModelManifest, modelPath: string): string | null {
+  const v = manifest.int8;
+  if (!v || v.fromSha256 !== manifest.sha256) return null;
+  const file = path.join(path.dirname(modelPath), v.file);
+  if (!fs.existsSync(file)) return null;
+  verifyModel(v, file);
+  return file;
+}
+
+export function verifyModel(manifest: { sha256: string; bytes: number }, modelPath: string): void {
   const bytes = fs.readFileSync(modelPath);
   const actual = sha256(bytes);
   if (actual !== manifest.sha256 || bytes.length !== manifest.bytes) {
