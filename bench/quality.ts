@@ -3,7 +3,7 @@
  * on the dataset itself, as the app learns it on a library) on a dataset in the shared format:
  *   Holidays format (groundtruth.json) → mAP, R@1, R@10; last line `mAP=NN.NN`
  *   class format (labels.json)         → R@1/2/4/8, mAP@R; last line `R@1=NN.NN`
- *   npm run bench:quality -- --dataset DIR [--json FILE] [--ablation [--markdown FILE]]
+ *   npm run bench:quality -- --dataset DIR [--json FILE] [--ablation [--markdown FILE]] [--precision int8]
  * Pooled vectors are cached under .bench/ (keyed by the model's checksum); --fresh recomputes.
  */
 import fs from 'node:fs';
@@ -95,7 +95,8 @@ async function ablation(base: Pooled[]): Promise<Record<string, string | number>
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const pooled = await pooledFor({ fresh: flags.has('fresh') });
+  const precision = flagString(flags, 'precision', 'fp32') as 'fp32' | 'int8';
+  const pooled = await pooledFor({ fresh: flags.has('fresh'), precision });
   const embedSeconds = (Date.now() - t0) / 1000;
   const head = learnWhiteningHead(pooled, DEFAULT_HEAD);
   const scores = runHead(pooled, head);
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     kind: ds.kind,
     images: ds.files.length,
     model: DEFAULT_BACKBONE,
+    precision,
     head: { ...DEFAULT_HEAD },
     scores,
     embedSeconds,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { decodeConcurrency } from '../../boot/threadpool.cjs';
 import type { AnnIndex } from '../index/ann-index';
 import { writeFileAtomic } from '../index/file-checksum';
 import type { Store } from '../store/store';
@@ -40,8 +41,9 @@ export interface IndexerEvents {
 }
 
 export interface IndexerOptions {
+  /** photos per backbone run; by default the provider's (embedder.accelerator.batchSize) */
   batchSize: number;
-  /** decodes in flight (sharp decodes in libuv's pool) */
+  /** decodes in flight (sharp decodes in libuv's pool, which every entry point sizes to match) */
   decodeConcurrency: number;
   /** decoded photos waiting for the model, beyond which decoding waits (back-pressure) */
   queueCapacity: number;
@@ -49,8 +51,9 @@ export interface IndexerOptions {
 
 export const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
   batchSize: 8,
-  decodeConcurrency: 3,
-  queueCapacity: 16,
+  decodeConcurrency: decodeConcurrency(),
+  // two batches ready while the model runs one, and room for every decoder to hand its photo over
+  queueCapacity: Math.max(16, decodeConcurrency()),
 };
 
 interface Decoded {
@@ -87,7 +90,8 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     options: Partial<IndexerOptions> = {},
   ) {
     super();
-    this.options = { ...DEFAULT_INDEXER_OPTIONS, ...options };
+    const batchSize = embedder.accelerator?.batchSize ?? DEFAULT_INDEXER_OPTIONS.batchSize;
+    this.options = { ...DEFAULT_INDEXER_OPTIONS, batchSize, ...options };
   }
 
   get isRunning(): boolean {
