@@ -11,6 +11,7 @@
  * Exit codes: 0 ok, 1 error, 2 usage, 130 cancelled (Ctrl-C).
  */
 import path from 'node:path';
+import { describeAccelerator } from '../engine/api/contract';
 import { defaultLibraryDir } from '../engine/api/library-dir';
 import type { PhotoEmbedder } from '../engine/embed/photo-embedder';
 import { Library, type LibraryOptions } from '../engine/library';
@@ -178,6 +179,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
           missing: st.photos.missing,
           total: st.photos.total,
           model: st.modelId,
+          provider: embedder.provider,
+          accelerator: embedder.accelerator ?? null,
           head: st.head,
           index: st.index,
         };
@@ -189,6 +192,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
             `photos    ${doc.indexed} indexed, ${doc.pending} pending, ${doc.failed} failed, ${doc.missing} missing`,
           );
           say(`head      v${st.head.version} ${st.head.kind} ${st.head.combo} ${st.head.dim}-d`);
+          say(`runtime   ${describeAccelerator(embedder.provider, embedder.accelerator)}`);
           say(`index     ${st.index.ready ? 'ready' : 'building'}${st.index.exact ? ' (exact search)' : ''}`);
         }
         return EXIT.ok;

@@ -57,6 +57,8 @@ test('index, status, similar, search, duplicates with --json', async () => {
   assert.equal(st.code, EXIT.ok);
   const status = JSON.parse(st.out);
   assert.deepEqual([status.indexed, status.pending, status.failed], [9, 0, 1]);
+  assert.equal(status.provider, 'cpu');
+  assert.equal(status.accelerator, null); // the fake embedder reports no provider details
 
   const sim = await run(['similar', path.join(photos, 'p2.jpg'), '-k', '3', '--json', '--db', db]);
   assert.equal(sim.code, EXIT.ok, sim.err);

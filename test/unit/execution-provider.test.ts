@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
+import { describeAccelerator } from '../../src-main/engine/api/contract';
 import { DataType, GraphBuilder, encodeOnnxModel } from '../../src-main/engine/model/onnx-writer';
 import { backboneModelFor } from '../../src-main/engine/embed/backbone';
 import {
@@ -117,6 +118,21 @@ test('every provider failing is one clear error naming each reason', async () =>
     createSessionWithFallback('m.onnx', ['webgpu', 'cpu'], undefined, fakeRuntime(['webgpu', 'cpu'])),
     /webgpu: Failed to get a WebGPU adapter: No supported adapters; cpu: Failed to get a WebGPU adapter/,
   );
+});
+
+test('describeAccelerator: provider, precision, batch and every skipped provider with its reason', () => {
+  const line = describeAccelerator('cpu', {
+    provider: 'cpu',
+    precision: 'int8',
+    adapter: null,
+    batchSize: 8,
+    skipped: [{ provider: 'webgpu', reason: 'Failed to get a WebGPU adapter: No supported adapters' }],
+  });
+  assert.equal(
+    line,
+    'cpu (int8; batch 8; webgpu skipped: Failed to get a WebGPU adapter: No supported adapters)',
+  );
+  assert.equal(describeAccelerator(null, null), 'no runtime');
 });
 
 test('errorReason keeps the useful line of an ORT error', () => {

@@ -104,6 +104,15 @@ export interface AcceleratorInfo {
   batchSize: number;
 }
 
+/** "cpu (int8; batch 8; webgpu skipped: Failed to get a WebGPU adapter: …)": one line for people. */
+export function describeAccelerator(provider: string | null, a: AcceleratorInfo | null | undefined): string {
+  if (!provider) return 'no runtime';
+  if (!a) return provider;
+  const parts = [a.precision, ...(a.adapter ? [a.adapter] : []), `batch ${a.batchSize}`];
+  const skipped = a.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
+  return `${provider} (${[...parts, ...skipped].join('; ')})`;
+}
+
 export interface Status {
   photos: { total: number; indexed: number; pending: number; failed: number; missing: number };
   folders: number;
