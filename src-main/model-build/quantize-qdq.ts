@@ -101,6 +101,28 @@ export function quantizeQdq(spec: OnnxModelSpec, ranges: Map<string, Range>): On
     return name;
   };
   const dq = (x: string) => (params.has(x) ? `${x}__dq` : x);
+  /** Replaces a float initializer by its per-output-channel quantised form and a DequantizeLinear. */
+  const perChannel = (
+    t: OnnxTensor,
+    q: Int8Array | Int32Array,
+    scale: Float32Array,
+    type: typeof DataType.INT8 | typeof DataType.INT32,
+    zp: Int8Array | Int32Array,
+  ): string => {
+    keep.delete(t.name);
+    inits.push(
+      { name: `${t.name}_q`, dims: t.dims, type, data: q },
+      { name: `${t.name}_scale`, dims: [scale.length], type: DataType.FLOAT, data: scale },
+      { name: `${t.name}_zp`, dims: [scale.length], type, data: zp },
+    );
+    nodes.push({
+      op: 'DequantizeLinear',
+      inputs: [`${t.name}_q`, `${t.name}_scale`, `${t.name}_zp`],
+      outputs: [`${t.name}__dq`],
+      attrs: { axis: 0 },
+    });
+    return `${t.name}__dq`;
+  };
 
   for (const n of graph.nodes) {
     // AveragePool reads the float tensor: ORT's QLinearAveragePool is ~8× slower than the float
@@ -124,19 +146,7 @@ export function quantizeQdq(spec: OnnxModelSpec, ranges: Map<string, Range>): On
         for (let j = 0; j < per; j++)
           wq[o * per + j] = Math.max(-127, Math.min(127, Math.round(wf[o * per + j] / ws[o])));
       }
-      keep.delete(w.name);
-      inits.push(
-        { name: `${w.name}_q`, dims: w.dims, type: DataType.INT8, data: wq },
-        { name: `${w.name}_scale`, dims: [cout], type: DataType.FLOAT, data: ws },
-        { name: `${w.name}_zp`, dims: [cout], type: DataType.INT8, data: new Int8Array(cout) },
-      );
-      nodes.push({
-        op: 'DequantizeLinear',
-        inputs: [`${w.name}_q`, `${w.name}_scale`, `${w.name}_zp`],
-        outputs: [`${w.name}__dq`],
-        attrs: { axis: 0 },
-      });
-      inputs[1] = `${w.name}__dq`;
+      inputs[1] = perChannel(w, wq, ws, DataType.INT8, new Int8Array(cout));
       if (b) {
         // Bias in int32 at scale input × weight (what QLinearConv adds to its accumulator).
         const bf = b.data as Float32Array;
@@ -144,19 +154,7 @@ export function quantizeQdq(spec: OnnxModelSpec, ranges: Map<string, Range>): On
         const bq = Int32Array.from(bf, (v, o) =>
           Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(v / bs[o]))),
         );
-        keep.delete(b.name);
-        inits.push(
-          { name: `${b.name}_q`, dims: [cout], type: DataType.INT32, data: bq },
-          { name: `${b.name}_scale`, dims: [cout], type: DataType.FLOAT, data: bs },
-          { name: `${b.name}_zp`, dims: [cout], type: DataType.INT32, data: new Int32Array(cout) },
-        );
-        nodes.push({
-          op: 'DequantizeLinear',
-          inputs: [`${b.name}_q`, `${b.name}_scale`, `${b.name}_zp`],
-          outputs: [`${b.name}__dq`],
-          attrs: { axis: 0 },
-        });
-        inputs[2] = `${b.name}__dq`;
+        inputs[2] = perChannel(b, bq, bs, DataType.INT32, new Int32Array(cout));
       }
     }
     nodes.push({ ...n, inputs });

@@ -258,18 +258,23 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         }
         const head = this.heads.active;
         const embeddings = this.heads.project(pooled);
+        for (const b of batch) this.writeThumbnail(b.id, b.photo.thumbnail);
+        // One SQLite commit per batch (each photo's rows stay atomic; a crash leaves the batch pending).
+        this.store.transaction(() =>
+          batch.forEach((b, i) =>
+            this.store.commitIndexed({
+              photoId: b.id,
+              pooled: pooled[i],
+              modelId: this.embedder.modelId,
+              embedding: embeddings[i],
+              headVersion: head.version,
+              width: b.photo.width,
+              height: b.photo.height,
+              takenAt: b.photo.takenAt,
+            }),
+          ),
+        );
         batch.forEach((b, i) => {
-          this.writeThumbnail(b.id, b.photo.thumbnail);
-          this.store.commitIndexed({
-            photoId: b.id,
-            pooled: pooled[i],
-            modelId: this.embedder.modelId,
-            embedding: embeddings[i],
-            headVersion: head.version,
-            width: b.photo.width,
-            height: b.photo.height,
-            takenAt: b.photo.takenAt,
-          });
           inFlight.delete(b.id);
           this.index.add(b.id, embeddings[i]);
           done++;
