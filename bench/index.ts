@@ -174,7 +174,12 @@ async function endToEndBench() {
   console.log(
     `  shared-core bound 1/(1/decode + 1/embed) = ${sharedBound.toFixed(2)} photos/s; end to end = ${(e2eRate / sharedBound).toFixed(2)} × that (target ≥ 0.9: ${met ? 'MET' : 'MISSED'})`,
   );
-  console.log(`  load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores`);
+  console.log(
+    `  load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${os.availableParallelism()} cores`,
+  );
 }
 
 try {

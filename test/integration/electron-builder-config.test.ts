@@ -79,6 +79,8 @@ test('the packaged entry point is the bundle build-main writes', async () => {
   assert.equal(pkg.main, config.extraMetadata?.main);
   const { entries } = await import('../../scripts/build-main');
   const out = entries();
-  assert.ok(out.some((e) => `dist/main/${e.out}` === pkg.main && e.source === 'src-main/boot/electron-boot.cjs'));
+  assert.ok(
+    out.some((e) => `dist/main/${e.out}` === pkg.main && e.source === 'src-main/boot/electron-boot.cjs'),
+  );
   assert.ok(out.some((e) => e.out === 'electron-main.js' && e.source === 'src-main/electron/main.ts'));
 });
