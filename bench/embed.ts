@@ -2,7 +2,9 @@
  * bench:embed — photos/s of the model path on this machine, on generated 12-megapixel JPEGs:
  * decode alone, backbone alone (batch 1 and 8), and both overlapped, plus the backbone's
  * achieved GFLOP/s against its FLOP count. Prints a table; --json FILE saves the figures.
- *   npm run bench:embed -- [--photos N] [--json FILE]
+ * On the CPU it also times the fp32 and int8 backbones against each other (batches interleaved, so
+ * that a busy machine slows both alike) and ends with `backbone fp32=A int8=B photos/s`.
+ *   npm run bench:embed -- [--photos N] [--provider cpu|webgpu|cuda|dml|coreml] [--json FILE]
  */
 import fs from 'node:fs';
 import { saveBenchJson } from './lib/save-json';
@@ -11,14 +13,19 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { decodeImage } from '../src-main/engine/decode/decode-image';
 import { Backbone } from '../src-main/engine/embed/backbone';
-import { ensureModel } from '../src-main/engine/model/model-store';
+import { ensureModel, int8ModelPath } from '../src-main/engine/model/model-store';
 import { DEFAULT_BACKBONE } from '../src-main/engine/model/model-spec';
-import { intraOpThreads } from '../src-main/engine/runtime/execution-provider';
+import {
+  intraOpThreads,
+  preferredProviders,
+  type ProviderName,
+} from '../src-main/engine/runtime/execution-provider';
 import { flagString, parseFlags, table } from './lib/cli-args';
 
 const flags = parseFlags(process.argv.slice(2));
 const count = Number(flagString(flags, 'photos', '24'));
 const jsonOut = flagString(flags, 'json');
+const forced = flagString(flags, 'provider') as ProviderName | undefined;
 
 /** A photo-like 4000×3000 JPEG: smooth gradients plus texture, so it compresses like a photo. */
 async function makePhoto(file: string, seed: number): Promise<void> {
@@ -53,8 +60,11 @@ async function main(): Promise<void> {
   process.stderr.write(`generating ${count} 12-MP JPEGs in ${dir} …\n`);
   for (let i = 0; i < files.length; i++) await makePhoto(files[i], i);
 
-  const backbone = new Backbone(manifest, modelPath);
-  const provider = await backbone.warm();
+  const providers = preferredProviders(undefined, undefined, forced);
+  const int8Path = int8ModelPath(manifest, modelPath);
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const backbone = new Backbone(manifest, modelPath, log, providers, int8Path);
+  const { provider, precision, skipped } = await backbone.warm();
   const cores = os.availableParallelism();
 
   // Decode alone: as many in flight as libuv's pool has threads (sharp decodes there).
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
   const dec = await timeIt(decodeAll);
   const tensors = dec.value;
 
+  const rate = (s: number) => files.length / s;
   const backboneAlone = async (batch: number) => {
     await backbone.run(tensors.slice(0, batch)); // warm-up at this batch size
     return timeIt(async () => {
@@ -100,9 +111,25 @@ async function main(): Promise<void> {
     }
   });
   await backbone.close();
+
+  // fp32 against int8 on the CPU, batch 8, alternating batches.
+  let precisionRates: { fp32: number; int8: number } | null = null;
+  if (provider === 'cpu' && int8Path) {
+    const fp32 = new Backbone(manifest, modelPath, log, ['cpu'], null);
+    const int8 = new Backbone(manifest, modelPath, log, ['cpu'], int8Path);
+    const seconds = { fp32: 0, int8: 0 };
+    for (const b of [fp32, int8]) await b.run(tensors.slice(0, batch)); // warm-up
+    for (let i = 0; i < tensors.length; i += batch)
+      for (const [name, b] of [
+        ['fp32', fp32],
+        ['int8', int8],
+      ] as const)
+        seconds[name] += (await timeIt(() => b.run(tensors.slice(i, i + batch)))).seconds;
+    await Promise.all([fp32.close(), int8.close()]);
+    precisionRates = { fp32: rate(seconds.fp32), int8: rate(seconds.int8) };
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 
-  const rate = (s: number) => files.length / s;
   const decodeRate = rate(dec.seconds);
   const backboneRate = rate(b8.seconds);
   const bothRate = rate(both.seconds);
@@ -113,6 +140,8 @@ async function main(): Promise<void> {
   const result = {
     model: manifest.id,
     provider,
+    precision,
+    skipped,
     cores,
     photos: files.length,
     photoSize: '4000x3000 JPEG',
@@ -126,6 +155,12 @@ async function main(): Promise<void> {
     backboneAchievedGflops: achieved,
     backbonePredictedPhotosPerSec: predicted,
     backboneWithin2xOfPrediction: backboneRate * 2 >= predicted,
+    ...(precisionRates && {
+      backboneFp32PhotosPerSec: precisionRates.fp32,
+      backboneInt8PhotosPerSec: precisionRates.int8,
+      int8Speedup: precisionRates.int8 / precisionRates.fp32,
+    }),
+    loadAverage: os.loadavg(),
   };
   console.log(
     table([
@@ -140,7 +175,18 @@ async function main(): Promise<void> {
       `prediction at 100 GFLOP/s/core: ${predicted.toFixed(1)} photos/s`,
   );
   console.log(`end-to-end / slower part = ${(bothRate / slower).toFixed(2)}`);
+  for (const s of skipped) console.log(`skipped ${s.provider}: ${s.reason}`);
+  console.log(
+    `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cores} cores`,
+  );
   saveBenchJson('embed', result, jsonOut);
+  if (precisionRates)
+    console.log(
+      `backbone fp32=${precisionRates.fp32.toFixed(2)} int8=${precisionRates.int8.toFixed(2)} photos/s (int8 ${(precisionRates.int8 / precisionRates.fp32).toFixed(2)}×, ${manifest.input.size} px, batch ${batch}, ${intraOpThreads()} threads)`,
+    );
 }
 
 main().catch((e) => {

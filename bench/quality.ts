@@ -6,14 +6,15 @@
  *   class format (labels.json)         → R@1/2/4/8, mAP@R; last line `R@1=NN.NN`
  *
  *   npm run bench:quality -- --dataset DIR [--sizes 50,100,200,300,535] [--steps 100,200,300,400,535]
- *       [--regions] [--no-cache] [--input-size N] [--json FILE] [--ablation [--markdown FILE]]
+ *       [--regions] [--no-cache] [--input-size N] [--precision fp32|int8] [--json FILE] [--ablation [--markdown FILE]]
  *
  * Default: all photos added at once, as one folder. --sizes: one fresh library per size (a seeded subset
  * that keeps Holidays' groups together); --steps: one library grown folder by folder to each size,
  * measured after each indexing run. --regions: region queries (bench/lib/regions.ts). The "ideal head"
  * line (whitening learned on the whole dataset, ranked in memory) is printed for reference only.
  * Backbone outputs are cached per file content (bench/lib/cached-embedder.ts); --no-cache runs the
- * embedder as it ships. --ablation: the in-memory head/model ablation of docs/model.md.
+ * embedder as it ships. --precision: the CPU backbone (default: int8 where built, as the app runs it).
+ * --ablation: the in-memory head/model ablation of docs/model.md.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -188,6 +189,8 @@ async function ablation(base: Pooled[]): Promise<Record<string, string | number>
 // ── main ──────────────────────────────────────────────────────────────────────────────────────────
 
 async function main(): Promise<void> {
+  const precision = flagString(flags, 'precision');
+  if (precision) process.env.LIKENESS_PRECISION = precision; // read by the backbone when it loads
   if (flags.has('ablation')) {
     const rows = await ablation(await pooledFor({ fresh: flags.has('fresh') }));
     const md = table(rows);
@@ -210,6 +213,7 @@ async function main(): Promise<void> {
     images: ds.files.length,
     model: embedder.modelId,
     inputSize: embedder.description.inputSize,
+    precision: precision ?? 'default (int8 on the CPU where built)',
     embedderCache: cached ? 'pooled vectors cached by file content' : 'none (--no-cache)',
   };
   try {

@@ -1,6 +1,7 @@
 /**
  * Bundles the main-process code into dist/main/ with esbuild:
- *   electron-main.js  (ESM, package.json "main")   preload.cjs (CommonJS: sandboxed preloads cannot be ESM)
+ *   electron-boot.cjs (package.json "main": sizes libuv's pool, then loads electron-main.js)
+ *   electron-main.js  (ESM)   preload.cjs (CommonJS: sandboxed preloads cannot be ESM)
  *   likeness.js       (the CLI, ESM)               serve.js (browser mode alone, what `npm start` runs)
  *   <name>.js for each worker entry (worker.ts, *.worker.ts)
  * Packages in node_modules stay external (native modules must be loaded from disk, and electron-builder
@@ -29,6 +30,7 @@ export interface Entry {
 
 export function entries(): Entry[] {
   const list: Entry[] = [
+    { source: 'src-main/boot/electron-boot.cjs', out: 'electron-boot.cjs', format: 'cjs' },
     { source: 'src-main/electron/main.ts', out: 'electron-main.js', format: 'esm' },
     { source: 'src-main/electron/preload.ts', out: 'preload.cjs', format: 'cjs' },
     {

@@ -14,6 +14,8 @@ const require = createRequire(import.meta.url);
 const node = process.execPath;
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const args = process.argv.slice(2);
+// The app's processes size libuv's pool (sharp decodes there) before it starts: see src-main/boot/threadpool.cjs.
+require('../src-main/boot/threadpool.cjs').sizeThreadPool();
 
 function say(line) {
   console.error(`[likeness] ${line}`);

@@ -6,6 +6,7 @@
  * .bench/ (safe to delete). A hit returns a one-byte placeholder tensor that only embed() understands
  * and no thumbnail, which the benchmarks never look at.
  */
+import { envValue } from '../../src-main/engine/config';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,7 +39,12 @@ export class CachedEmbedder implements PhotoEmbedder {
     private readonly inner: PhotoEmbedder,
     cacheDir = path.resolve('.bench', 'embed-cache'),
   ) {
-    const tag = `${inner.modelId}-${inner.description.inputSize}`.replace(/[^\w.@-]+/g, '_');
+    // int8 and fp32 share a model id (their vectors differ a little): the precision is part of the key
+    const tag =
+      `${inner.modelId}-${inner.description.inputSize}-${envValue('LIKENESS_PRECISION') ?? 'default'}`.replace(
+        /[^\w.@-]+/g,
+        '_',
+      );
     this.file = path.join(cacheDir, `${tag}.bin`);
     this.readCache();
   }

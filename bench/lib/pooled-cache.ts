@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Pooled } from '../../src-main/engine/head/head-types';
 import { decodeImage, type FitMode } from '../../src-main/engine/decode/decode-image';
 import { Backbone } from '../../src-main/engine/embed/backbone';
-import { ensureModel } from '../../src-main/engine/model/model-store';
+import { ensureModel, int8ModelPath } from '../../src-main/engine/model/model-store';
 import { DEFAULT_BACKBONE } from '../../src-main/engine/model/model-spec';
 import { loadDataset, imagePath } from './datasets';
 
@@ -19,6 +19,8 @@ export interface PooledOptions {
   fit?: FitMode;
   /** also embed the horizontally mirrored photo (stored as a second set) */
   flip?: boolean;
+  /** the int8 copy (what the CPU provider runs) instead of fp32 */
+  precision?: 'fp32' | 'int8';
   /** ignore the cache and recompute */
   fresh?: boolean;
   log?: (m: string) => void;
@@ -68,17 +70,19 @@ export async function loadOrComputePooled(datasetDir: string, opts: PooledOption
   const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
   const ds = loadDataset(datasetDir);
   const { manifest, modelPath } = ensureModel(opts.backbone ?? DEFAULT_BACKBONE, undefined, log);
+  const int8 = opts.precision === 'int8' ? int8ModelPath(manifest, modelPath) : null;
+  if (opts.precision === 'int8' && !int8) throw new Error('no int8 model: run `npm run build:model`');
   const size = opts.size ?? manifest.input.size;
   const fit = opts.fit ?? manifest.input.fit;
   const paths = ds.files.map((_, i) => imagePath(ds, i));
   const key = crypto
     .createHash('sha1')
-    .update(JSON.stringify([manifest.sha256, size, fit, !!opts.flip, paths]))
+    .update(JSON.stringify([int8 ? manifest.int8!.sha256 : manifest.sha256, size, fit, !!opts.flip, paths]))
     .digest('hex')
     .slice(0, 16);
   const cacheFile = path.resolve(
     '.bench',
-    `pooled-${path.basename(datasetDir)}-${manifest.id}-${size}-${fit}${opts.flip ? '-flip' : ''}-${key}.bin`,
+    `pooled-${path.basename(datasetDir)}-${manifest.id}${int8 ? '-int8' : ''}-${size}-${fit}${opts.flip ? '-flip' : ''}-${key}.bin`,
   );
   const c = manifest.outputs.dim;
   const n = paths.length;
@@ -87,7 +91,9 @@ export async function loadOrComputePooled(datasetDir: string, opts: PooledOption
     const all = decodeSets(buf, opts.flip ? 2 * n : n, c);
     return { paths, pooled: all.slice(0, n), flipped: opts.flip ? all.slice(n) : undefined, channels: c };
   }
-  const backbone = new Backbone(manifest, modelPath, log);
+  const backbone = int8
+    ? new Backbone(manifest, modelPath, log, ['cpu'], int8)
+    : new Backbone(manifest, modelPath, log);
   const pooled: Pooled[] = new Array(n);
   const flipped: Pooled[] = new Array(n);
   const batch = 8;

@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   ApiError,
+  describeAccelerator,
   dispatch,
   MAX_QUERY_IMAGE_BYTES,
   unavailableHostMethods,
@@ -324,6 +325,7 @@ function deviceOf(status: Status): Device {
 const DEVICE_NAMES: Record<string, string> = {
   cpu: 'CPU',
   cuda: 'GPU (CUDA)',
+  webgpu: 'GPU (WebGPU)',
   dml: 'GPU (DirectML)',
   coreml: 'Apple Neural Engine / GPU (Core ML)',
 };
@@ -341,7 +343,9 @@ function printStatus(
   say(`photos    ${p.indexed} indexed, ${p.pending} pending, ${p.failed} failed`);
   if (st.model) say(`model     ${st.model.name}, ${st.model.inputSize} px`);
   const name = DEVICE_NAMES[device.provider] ?? device.provider;
-  say(`device    ${name}${device.loaded ? '' : ' (ONNX Runtime; the model loads when a command needs it)'}`);
+  say(
+    `device    ${name}${device.loaded ? ` (${describeAccelerator(st.provider, st.accelerator)})` : ' (ONNX Runtime; the model loads when a command needs it)'}`,
+  );
   for (const s of device.skipped) say(`          not ${DEVICE_NAMES[s.provider] ?? s.provider}: ${s.reason}`);
   if (st.head) say(`head      v${st.head.version} ${st.head.combo} ${st.head.dim}-d`);
   say(`index     ${st.index.ready ? 'ready' : 'building'}${st.index.exact ? ' (exact search)' : ''}`);

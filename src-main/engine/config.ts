@@ -9,7 +9,8 @@ import type { ProviderName } from './runtime/provider-choice';
 export const ENV_VARS = {
   LIKENESS_DB: 'the library folder (database, index, thumbnails, logs); `--db DIR` overrides it',
   LIKENESS_MODELS_DIR: 'where the built model is (default: `resources/models` above the running code)',
-  LIKENESS_PROVIDER: 'force an ONNX Runtime execution provider: `cpu`, `cuda`, `dml` or `coreml`',
+  LIKENESS_PROVIDER: 'force an ONNX Runtime execution provider: `cpu`, `cuda`, `webgpu`, `dml` or `coreml`',
+  LIKENESS_PRECISION: 'the CPU backbone: `int8` (default, where it was built) or `fp32`',
   LIKENESS_RENDERER_DIR: "the built UI the desktop window loads (default: beside the app's main script)",
   LIKENESS_LOG_LEVEL: 'what the log file keeps: `debug`, `info` (default), `warn` or `error`',
   LIKENESS_SLOW_MS: 'operations on the serving thread slower than this are logged (default 40)',
@@ -29,7 +30,7 @@ export function envValue(name: EnvName, env: Env = process.env): string | undefi
   return v === undefined || v === '' ? undefined : v;
 }
 
-const PROVIDERS: readonly ProviderName[] = ['cuda', 'dml', 'coreml', 'cpu'];
+const PROVIDERS: readonly ProviderName[] = ['cuda', 'webgpu', 'dml', 'coreml', 'cpu'];
 
 /** LIKENESS_PROVIDER, checked: a misspelt provider is an error, not a silent fallback. */
 export function forcedProvider(env: Env = process.env): ProviderName | undefined {

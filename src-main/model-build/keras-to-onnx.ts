@@ -7,7 +7,8 @@
  * expressed as SAME_UPPER), so the backbone accepts any input resolution.
  */
 import type { KerasLayer, KerasModel } from './nsfwjs-source';
-import { DataType, GraphBuilder, encodeOnnxModel } from '../engine/model/onnx-writer';
+import { CONVERTER_VERSION, type BackboneSpec } from '../engine/model/model-spec';
+import { DataType, GraphBuilder, encodeOnnxModel, type OnnxModelSpec } from '../engine/model/onnx-writer';
 
 export interface Preprocess {
   /** the network input is pixel (0..255) × scale + offset, per channel in RGB order */
@@ -31,6 +32,17 @@ export interface ConvertedBackbone {
   stride: number;
   /** multiply-adds ×2 of one image at the nominal input size (convolutions only) */
   flops: number;
+}
+
+/** The converter's options for a backbone spec (the fp32 build and the int8 build must agree). */
+export function convertOptionsFor(spec: BackboneSpec): ConvertOptions {
+  return {
+    tap: spec.tap,
+    inputSize: spec.inputSize,
+    preprocess: spec.preprocess,
+    gemP: spec.gemP,
+    producerVersion: String(CONVERTER_VERSION),
+  };
 }
 
 export const BACKBONE_INPUT = 'pixels';
@@ -98,6 +110,15 @@ function padAttrs(
 }
 
 export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedBackbone {
+  const { spec, ...rest } = kerasToGraph(model, opts);
+  return { bytes: encodeOnnxModel(spec), ...rest };
+}
+
+/** The converted graph before serialisation (the int8 build rewrites it: model-build/quantize-qdq.ts). */
+export function kerasToGraph(
+  model: KerasModel,
+  opts: ConvertOptions,
+): Omit<ConvertedBackbone, 'bytes'> & { spec: OnnxModelSpec } {
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   if (!byName.has(opts.tap))
     throw new ConversionError(`tap layer "${opts.tap}" is not in ${model.source.model}`);
@@ -351,7 +372,7 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
   g.node('Pow', [mean, g.constFloat('gem_inv_p', [], [1 / p])], undefined, BACKBONE_OUTPUTS.G);
 
   const channels = channelsOf.get(opts.tap)!;
-  const bytes = encodeOnnxModel({
+  const spec: OnnxModelSpec = {
     producer: 'likeness-keras-to-onnx',
     producerVersion: opts.producerVersion,
     opset: OPSET,
@@ -367,6 +388,6 @@ export function kerasToOnnx(model: KerasModel, opts: ConvertOptions): ConvertedB
         shape: ['batch', channels],
       })),
     },
-  });
-  return { bytes, channels, stride: strideOf.get(opts.tap)!, flops };
+  };
+  return { spec, channels, stride: strideOf.get(opts.tap)!, flops };
 }

@@ -77,7 +77,10 @@ test('index, status, similar, search, duplicates with --json print the API’s s
   // No command here loaded the model: the device is the one it would run on.
   assert.equal(status.status.provider, null);
   assert.equal(status.device.loaded, false);
-  assert.ok(['cpu', 'cuda', 'dml', 'coreml'].includes(status.device.provider), status.device.provider);
+  assert.ok(
+    ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(status.device.provider),
+    status.device.provider,
+  );
 
   const sim = await run(['similar', path.join(photos, 'p2.jpg'), '-k', '3', '--json', '--db', db]);
   assert.equal(sim.code, EXIT.ok, sim.err);

@@ -75,12 +75,15 @@ test('native modules are unpacked from asar and rebuilt for Electron; the model 
 test('the packaged entry point is the bundle build-main writes', async () => {
   const config = await load();
   const pkg = require(path.join(root, 'package.json')) as { main: string };
-  assert.equal(config.extraMetadata?.main, 'dist/main/electron-main.js');
+  // A CommonJS bootstrap that sizes libuv's pool, then loads the ES-module main.
+  assert.equal(config.extraMetadata?.main, 'dist/main/electron-boot.cjs');
   assert.equal(pkg.main, config.extraMetadata?.main);
   const { entries } = await import('../../scripts/build-main');
+  const out = entries();
   assert.ok(
-    entries().some((e) => `dist/main/${e.out}` === pkg.main && e.source === 'src-main/electron/main.ts'),
+    out.some((e) => `dist/main/${e.out}` === pkg.main && e.source === 'src-main/boot/electron-boot.cjs'),
   );
+  assert.ok(out.some((e) => e.out === 'electron-main.js' && e.source === 'src-main/electron/main.ts'));
 });
 
 test('Electron fuses: no RunAsNode, NODE_OPTIONS or inspect arguments; asar integrity and cookie encryption on', async () => {

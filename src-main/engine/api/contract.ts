@@ -97,6 +97,27 @@ export interface JobProgress {
   state: JobState;
 }
 
+/** Where the backbone runs: the ONNX Runtime provider it got, and why better ones were skipped. */
+export interface AcceleratorInfo {
+  provider: string;
+  /** fp32, or int8 (the quantised copy the CPU runs) */
+  precision: 'fp32' | 'int8';
+  /** the GPU adapter, where the runtime reports it (onnxruntime-node 1.30 does not) */
+  adapter: string | null;
+  skipped: { provider: string; reason: string }[];
+  /** photos per backbone run on this provider */
+  batchSize: number;
+}
+
+/** "cpu (int8; batch 8; webgpu skipped: Failed to get a WebGPU adapter: …)": one line for people. */
+export function describeAccelerator(provider: string | null, a: AcceleratorInfo | null | undefined): string {
+  if (!provider) return 'no runtime';
+  if (!a) return provider;
+  const parts = [a.precision, ...(a.adapter ? [a.adapter] : []), `batch ${a.batchSize}`];
+  const skipped = a.skipped.map((s) => `${s.provider} skipped: ${s.reason}`);
+  return `${provider} (${[...parts, ...skipped].join('; ')})`;
+}
+
 export interface Status {
   /**
    * `total` counts photos: indexed or waiting to be. Files that could not be read (`failed`) and files gone
@@ -105,8 +126,9 @@ export interface Status {
   photos: { total: number; indexed: number; pending: number; failed: number; missing: number };
   folders: number;
   model: ModelInfo | null;
-  /** ONNX Runtime execution provider in use, e.g. "cpu", "cuda", "dml", "coreml" */
+  /** ONNX Runtime execution provider in use, e.g. "cpu", "webgpu", "cuda", "dml", "coreml" */
   provider: string | null;
+  accelerator?: AcceleratorInfo | null;
   head: HeadSummary | null;
   indexing: JobProgress | null;
   index: { ready: boolean; exact: boolean };

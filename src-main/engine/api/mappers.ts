@@ -127,6 +127,7 @@ export function toStatus(s: LibraryStatus, embedder: PhotoEmbedder, running: boo
     folders: s.folders,
     model: toModelInfo(embedder),
     provider: embedder.provider,
+    accelerator: embedder.accelerator ?? null,
     head: { version: s.head.version, combo: s.head.combo, dim: s.head.dim },
     indexing: s.indexing ? toJobProgress(s.indexing) : running ? startup : null,
     index: { ready: s.index.ready, exact: s.index.exact },

@@ -2,10 +2,12 @@
 import type { Pooled } from '../head/head-types';
 import type { ModelManifest } from '../model/model-store';
 import type { ProviderName } from '../runtime/execution-provider';
+import type { BackboneRuntime } from './backbone';
 
 export interface BackboneWorkerData {
   manifest: ModelManifest;
   modelPath: string;
+  int8Path?: string | null;
   providers?: ProviderName[];
 }
 
@@ -16,7 +18,7 @@ export type BackboneRequest =
   | { type: 'close'; id: number };
 
 export type BackboneReply =
-  | { type: 'warm'; id: number; provider: ProviderName }
+  | { type: 'warm'; id: number; runtime: BackboneRuntime }
   | { type: 'run'; id: number; pooled: Pooled[] }
   | { type: 'closed'; id: number }
   | { type: 'error'; id: number; message: string }

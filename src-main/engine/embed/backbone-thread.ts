@@ -8,13 +8,13 @@ import type { Pooled } from '../head/head-types';
 import type { ModelManifest } from '../model/model-store';
 import type { ProviderName } from '../runtime/execution-provider';
 import { spawnModuleWorker } from '../runtime/module-worker';
-import { packBatch } from './backbone';
+import { packBatch, type BackboneRuntime } from './backbone';
 import type { BackboneReply, BackboneRequest, BackboneWorkerData } from './backbone-protocol';
 
 type Pending = { resolve: (r: BackboneReply) => void; reject: (e: Error) => void };
 
 export class BackboneThread {
-  provider: ProviderName | null = null;
+  runtime: BackboneRuntime | null = null;
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -24,13 +24,20 @@ export class BackboneThread {
     private readonly modelPath: string,
     private readonly log: (m: string) => void = () => {},
     private readonly providers?: ProviderName[],
+    private readonly int8Path?: string | null,
   ) {}
+
+  /** the provider in use, once the model is loaded */
+  get provider(): ProviderName | null {
+    return this.runtime?.provider ?? null;
+  }
 
   private start(): Worker {
     if (this.worker) return this.worker;
     const data: BackboneWorkerData = {
       manifest: this.manifest,
       modelPath: this.modelPath,
+      int8Path: this.int8Path,
       providers: this.providers,
     };
     const worker = spawnModuleWorker(import.meta.url, './backbone.worker', data, this.log);
@@ -72,10 +79,10 @@ export class BackboneThread {
   }
 
   /** Starts the worker and its session now (to report the provider early). */
-  async warm(): Promise<ProviderName> {
+  async warm(): Promise<BackboneRuntime> {
     const r = await this.call<'warm'>({ type: 'warm', id: this.nextId++ });
-    this.provider = r.provider;
-    return r.provider;
+    this.runtime = r.runtime;
+    return r.runtime;
   }
 
   /** All inputs must share one size (size × size × 3 uint8); runs are serialised by the worker. */

@@ -16,13 +16,14 @@ const backbone = new Backbone(
   data.modelPath,
   (message) => send({ type: 'log', message }),
   data.providers,
+  data.int8Path,
 );
 
 port.on('message', (m: BackboneRequest) => {
   const fail = (e: unknown) =>
     send({ type: 'error', id: m.id, message: e instanceof Error ? e.message : String(e) });
   if (m.type === 'warm') {
-    backbone.warm().then((provider) => send({ type: 'warm', id: m.id, provider }), fail);
+    backbone.warm().then((runtime) => send({ type: 'warm', id: m.id, runtime }), fail);
   } else if (m.type === 'run') {
     const per = m.size * m.size * 3;
     const images = Array.from({ length: m.count }, (_, i) => m.batch.subarray(i * per, (i + 1) * per));

@@ -6,7 +6,8 @@
  * status`, `duplicates`, `similar` on a library photo) never pay for it.
  */
 import { decodeImage } from '../decode/decode-image';
-import { defaultModelsDir, loadInstalledModel } from '../model/model-store';
+import { defaultModelsDir, int8ModelPath, loadInstalledModel } from '../model/model-store';
+import { BATCH_SIZE } from '../runtime/execution-provider';
 import { DEFAULT_BACKBONE } from '../model/model-spec';
 import { BackboneThread } from './backbone-thread';
 import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from './photo-embedder';
@@ -31,7 +32,13 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
     opts.modelFile,
   );
   // inference runs in a worker thread: ORT's run() blocks the thread that calls it
-  const backbone = new BackboneThread(manifest, modelPath, log);
+  const backbone = new BackboneThread(
+    manifest,
+    modelPath,
+    log,
+    undefined,
+    int8ModelPath(manifest, modelPath),
+  );
   const input = { size: opts.inputSize ?? manifest.input.size, fit: manifest.input.fit };
   // The graph accepts any size, so its bytes do not change with the input size; the pooled vectors
   // do: an override is part of the model's identity (the default keeps the id libraries already use).
@@ -42,8 +49,12 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
     get provider() {
       return backbone.provider;
     },
+    get accelerator() {
+      const r = backbone.runtime;
+      return r ? { ...r, adapter: null, batchSize: BATCH_SIZE[r.provider] } : undefined;
+    },
     description: { name: manifest.name, tap: manifest.tap, inputSize: input.size },
-    load: () => backbone.warm(),
+    load: async () => (await backbone.warm()).provider,
     async decode(source: string | Buffer, req: DecodeRequest = {}): Promise<DecodedPhoto> {
       const d = await decodeImage(
         source,

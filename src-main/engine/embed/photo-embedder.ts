@@ -2,6 +2,7 @@
  * What the library pipeline needs from the model: decode a photo, and run the backbone on a
  * batch of decoded photos. The default implementation is default-embedder.ts; tests inject fakes.
  */
+import type { AcceleratorInfo } from '../api/contract';
 import type { Pooled } from '../head/head-types';
 
 export interface DecodedPhoto {
@@ -29,8 +30,10 @@ export interface PhotoEmbedder {
   readonly modelId: string;
   /** length of each pooled vector */
   readonly channels: number;
-  /** the execution provider in use (cuda, dml, coreml, cpu); null until the model is loaded */
+  /** the execution provider in use (cuda, webgpu, dml, coreml, cpu); null until the model is loaded */
   readonly provider: string | null;
+  /** provider details (precision, skipped providers and why, batch size), once the model is loaded */
+  readonly accelerator?: AcceleratorInfo;
   /** human-readable model description for the status panel */
   readonly description: { name: string; tap: string; inputSize: number };
   /**

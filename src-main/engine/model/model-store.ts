@@ -9,7 +9,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FitMode } from '../decode/decode-image';
-import { BACKBONE_INPUT, BACKBONE_OUTPUTS, OPSET, kerasToOnnx } from '../../model-build/keras-to-onnx';
+import {
+  BACKBONE_INPUT,
+  BACKBONE_OUTPUTS,
+  OPSET,
+  convertOptionsFor,
+  kerasToOnnx,
+} from '../../model-build/keras-to-onnx';
 import { BACKBONES, CONVERTER_VERSION, DEFAULT_BACKBONE, type BackboneSpec } from './model-spec';
 import { resolveModelsDir } from './models-dir';
 import { loadKerasModel, nsfwjsRoot, nsfwjsVersion } from '../../model-build/nsfwjs-source';
@@ -35,6 +41,18 @@ export interface ModelManifest {
   /** further files of the same graph (e.g. a quantised variant), each with its own checksum */
   files?: ModelFile[];
   createdAt: string;
+  /** the static int8 (QDQ) copy for the CPU provider, when `npm run build:model` has written it */
+  int8?: Int8Variant;
+}
+
+export interface Int8Variant {
+  file: string;
+  bytes: number;
+  sha256: string;
+  /** the fp32 model it was quantised from: a rebuilt fp32 model makes it stale */
+  fromSha256: string;
+  quantizerVersion: number;
+  calibration: { images: number; source: string; statistic: string };
 }
 
 /** One loadable file of a model and what its bytes must be. */
@@ -46,7 +64,8 @@ export interface ModelFile {
 
 /** Every file the manifest vouches for, the main one first. */
 export function modelFiles(m: ModelManifest): ModelFile[] {
-  return [{ file: m.file, bytes: m.bytes, sha256: m.sha256 }, ...(m.files ?? [])];
+  const int8 = m.int8 ? [{ file: m.int8.file, bytes: m.int8.bytes, sha256: m.int8.sha256 }] : [];
+  return [{ file: m.file, bytes: m.bytes, sha256: m.sha256 }, ...(m.files ?? []), ...int8];
 }
 
 export class TamperedModelError extends Error {
@@ -58,7 +77,7 @@ export function defaultModelsDir(): string {
   return resolveModelsDir();
 }
 
-const sha256 = (buf: Uint8Array) => crypto.createHash('sha256').update(buf).digest('hex');
+export const sha256 = (buf: Uint8Array) => crypto.createHash('sha256').update(buf).digest('hex');
 
 function readManifest(file: string): ModelManifest | null {
   try {
@@ -91,13 +110,7 @@ function matchesSpec(m: ModelManifest, id: string, spec: BackboneSpec): boolean 
 export function buildModel(id: string, spec: BackboneSpec, modelsDir: string): ModelManifest {
   const root = nsfwjsRoot();
   const keras = loadKerasModel(spec.source, root);
-  const converted = kerasToOnnx(keras, {
-    tap: spec.tap,
-    inputSize: spec.inputSize,
-    preprocess: spec.preprocess,
-    gemP: spec.gemP,
-    producerVersion: String(CONVERTER_VERSION),
-  });
+  const converted = kerasToOnnx(keras, convertOptionsFor(spec));
   const dir = path.join(modelsDir, id);
   fs.mkdirSync(dir, { recursive: true });
   const manifest: ModelManifest = {
@@ -164,6 +177,17 @@ export function ensureModel(
   }
   verifyModel(manifest!, modelPath);
   return { manifest: manifest!, modelPath, built };
+}
+
+/**
+ * The int8 copy beside `modelPath`, or null when none was built or it is stale (quantised from another
+ * fp32 model). Its bytes are checked like the fp32 model's when a session loads them (checkModelBytes).
+ */
+export function int8ModelPath(manifest: ModelManifest, modelPath: string): string | null {
+  const v = manifest.int8;
+  if (!v || v.fromSha256 !== manifest.sha256) return null;
+  const file = path.join(path.dirname(modelPath), v.file);
+  return fs.existsSync(file) ? file : null;
 }
 
 export function verifyModel(manifest: ModelManifest, modelPath: string): void {

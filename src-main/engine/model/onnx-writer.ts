@@ -70,7 +70,7 @@ class ProtoWriter {
   }
 }
 
-export const DataType = { FLOAT: 1, UINT8: 2, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 export type ElemType = (typeof DataType)[keyof typeof DataType];
 
 export type AttrValue = number | string | number[] | { floats: number[] } | { float: number };
@@ -87,7 +87,7 @@ export interface OnnxTensor {
   name: string;
   dims: number[];
   type: ElemType;
-  data: Float32Array | BigInt64Array | Uint8Array;
+  data: Float32Array | BigInt64Array | Uint8Array | Int8Array | Int32Array;
 }
 
 export interface OnnxValueInfo {

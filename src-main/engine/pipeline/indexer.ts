@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { decodeConcurrency } from '../../boot/threadpool.cjs';
 import type { AnnIndex } from '../index/ann-index';
 import { writeFileAtomic } from '../index/file-checksum';
 import type { Store } from '../store/store';
@@ -44,8 +45,9 @@ export interface IndexerEvents {
 }
 
 export interface IndexerOptions {
+  /** photos per backbone run; by default the provider's (embedder.accelerator.batchSize) */
   batchSize: number;
-  /** decodes in flight (sharp decodes in libuv's pool) */
+  /** decodes in flight (sharp decodes in libuv's pool, which every entry point sizes to match) */
   decodeConcurrency: number;
   /** decoded photos waiting for the model, beyond which decoding waits (back-pressure) */
   queueCapacity: number;
@@ -53,8 +55,9 @@ export interface IndexerOptions {
 
 export const DEFAULT_INDEXER_OPTIONS: IndexerOptions = {
   batchSize: 8,
-  decodeConcurrency: 3,
-  queueCapacity: 16,
+  decodeConcurrency: decodeConcurrency(),
+  // two batches ready while the model runs one, and room for every decoder to hand its photo over
+  queueCapacity: Math.max(16, decodeConcurrency()),
 };
 
 interface Decoded {
@@ -91,7 +94,8 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     options: Partial<IndexerOptions> = {},
   ) {
     super();
-    this.options = { ...DEFAULT_INDEXER_OPTIONS, ...options };
+    const batchSize = embedder.accelerator?.batchSize ?? DEFAULT_INDEXER_OPTIONS.batchSize;
+    this.options = { ...DEFAULT_INDEXER_OPTIONS, batchSize, ...options };
   }
 
   get isRunning(): boolean {
@@ -271,32 +275,33 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         }
         const head = this.heads.active;
         const embeddings = this.heads.project(pooled);
+        for (const b of batch) this.writeThumbnail(b.id, b.photo.thumbnail);
+        // One SQLite commit per batch (each photo's rows stay atomic; a crash leaves the batch pending).
+        // Only photos still pending commit: one trashed or removed meanwhile is not brought back.
+        let committed: boolean[];
+        try {
+          committed = this.store.transaction(() =>
+            batch.map((b, i) =>
+              this.store.commitIndexed({
+                photoId: b.id,
+                pooled: pooled[i],
+                modelId: this.embedder.modelId,
+                embedding: embeddings[i],
+                headVersion: head.version,
+                width: b.photo.width,
+                height: b.photo.height,
+                takenAt: b.photo.takenAt,
+              }),
+            ),
+          );
+        } catch (err) {
+          committed = batch.map(() => false);
+          stopRun(err);
+        }
         for (const [i, b] of batch.entries()) {
-          if (stopping()) {
-            inFlight.delete(b.id);
-            continue;
-          }
-          this.writeThumbnail(b.id, b.photo.thumbnail);
-          let committed: boolean;
-          try {
-            committed = this.store.commitIndexed({
-              photoId: b.id,
-              pooled: pooled[i],
-              modelId: this.embedder.modelId,
-              embedding: embeddings[i],
-              headVersion: head.version,
-              width: b.photo.width,
-              height: b.photo.height,
-              takenAt: b.photo.takenAt,
-            });
-          } catch (err) {
-            committed = false;
-            stopRun(err);
-          } finally {
-            inFlight.delete(b.id);
-          }
+          inFlight.delete(b.id);
           // Trashed, removed or failed to commit: no thumbnail or index entry may outlive it.
-          if (!committed) {
+          if (!committed[i]) {
             fs.rmSync(this.thumbnailPath(b.id), { force: true });
             continue;
           }

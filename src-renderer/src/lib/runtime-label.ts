@@ -2,6 +2,7 @@
  * What the status bar says about the model at work: a short line in plain words ("CPU · model v6",
  * "GPU (CUDA) · model v6") and the details for its tooltip. The one place that formats it.
  */
+import { describeAccelerator } from '../../../src-main/engine/api/contract';
 import type { Status } from './api-client';
 
 /** ONNX Runtime execution providers, as a user would name the hardware. */
@@ -21,7 +22,7 @@ export function deviceName(provider: string | null): string {
   return DEVICES[provider.toLowerCase()] ?? provider.toUpperCase();
 }
 
-export function runtimeLabel(s: Pick<Status, 'model' | 'provider' | 'head'>): {
+export function runtimeLabel(s: Pick<Status, 'model' | 'provider' | 'accelerator' | 'head'>): {
   text: string;
   detail: string;
 } {
@@ -29,7 +30,7 @@ export function runtimeLabel(s: Pick<Status, 'model' | 'provider' | 'head'>): {
   const device = deviceName(s.provider);
   const text = s.head ? `${device} · model v${s.head.version}` : device;
   const lines = [
-    `Runs on: ${device}${s.provider ? ` (ONNX Runtime "${s.provider}" execution provider)` : ''}`,
+    `Runs on: ${device}${s.provider ? ` (ONNX Runtime: ${describeAccelerator(s.provider, s.accelerator)})` : ''}`,
     `Network: ${s.model.name}, features from ${s.model.tap} (${s.model.dim} channels, ${s.model.inputSize} px input)`,
   ];
   if (s.head)
