@@ -130,6 +130,8 @@ interface PhaseResult {
   similarP50ms: number;
   similarP99ms: number;
   similarMaxMs: number;
+  /** the machine's 1-minute load average at the phase's end (this project's machine is shared) */
+  loadAverage: number;
 }
 
 async function main() {
@@ -206,6 +208,7 @@ async function main() {
         similarP50ms: round(pct(latencies, 0.5)),
         similarP99ms: round(pct(latencies, 0.99)),
         similarMaxMs: round(Math.max(...latencies)),
+        loadAverage: round(os.loadavg()[0]),
       };
       phases.push(r);
       log(`${phase}: ${JSON.stringify(r)}`);
@@ -259,6 +262,7 @@ async function main() {
     results.duplicates = duplicates;
     await host.close();
 
+    console.log(`${os.cpus().length} cores; load average at each phase's end in the JSON`);
     console.log('phase      seconds   loop p50/p99/max ms      similar n   p50/p99/max ms');
     for (const p of phases)
       console.log(
