@@ -11,6 +11,7 @@ import {
   type IndexerOptions,
   type IndexProgress,
   type IndexSummary,
+  THUMBNAILS_FOLDER,
 } from './pipeline/indexer';
 import { TypedEmitter } from './pipeline/typed-emitter';
 import { findDuplicates } from './query/duplicates';
@@ -94,7 +95,14 @@ export class Library extends TypedEmitter<LibraryEvents> {
       const heads = new HeadManager(store, index, ops, embedder);
       const head = heads.ensure();
       index.open(head.version, headOutDim(head.weights));
-      const indexer = new Indexer(store, index, heads, embedder, path.join(dir, 'thumbs'), opts.indexer);
+      const indexer = new Indexer(
+        store,
+        index,
+        heads,
+        embedder,
+        path.join(dir, THUMBNAILS_FOLDER),
+        opts.indexer,
+      );
       const lib = new Library(dir, store, index, heads, indexer, embedder, opts);
       if (requeued)
         lib.emit('warning', `${requeued} photos were indexed with another model and will be indexed again`);

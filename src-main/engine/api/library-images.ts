@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { openImage } from '../decode/decode-image';
-import type { Library } from '../library';
+import type { PhotoRow } from '../store/types';
 import { ApiError } from './contract';
 import type { ImageSource } from './media';
 
@@ -23,7 +23,13 @@ const NATIVE_TYPES: Record<string, string> = {
 /** Longest side of an original converted for display. */
 const CONVERTED_SIZE = 2560;
 
-export function libraryImages(library: () => Promise<Library>): ImageSource {
+/** What serving images needs: the photo's row (its path, its status) and where its thumbnail is. */
+export interface PhotoFiles {
+  getPhoto(id: number): PhotoRow | undefined;
+  thumbnailPath(id: number): string;
+}
+
+export function libraryImages(library: () => Promise<PhotoFiles>): ImageSource {
   const photoOf = async (photoId: number) => {
     const lib = await library();
     const photo = lib.getPhoto(photoId);
