@@ -175,7 +175,9 @@ for (const r of rows) {
 }
 for (const r of rows)
   for (const sw of r.sweep ?? [])
-    console.log(`  ${r.n}: ef ${sw.ef} → recall@10 ${sw.recallAt10.toFixed(4)}, p99 ${sw.p99ms.toFixed(3)} ms`);
+    console.log(
+      `  ${r.n}: ef ${sw.ef} → recall@10 ${sw.recallAt10.toFixed(4)}, p99 ${sw.p99ms.toFixed(3)} ms`,
+    );
 const at100k = rows.find((r) => r.n === 100_000);
 if (at100k) {
   console.log(

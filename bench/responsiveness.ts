@@ -11,6 +11,7 @@
  * The serving thread's event-loop delay is sampled with perf_hooks.monitorEventLoopDelay per phase.
  *
  *   npm run bench:responsiveness [-- --photos 100000] [--real 40] [--dataset DIR] [--idle 15] [--json FILE]
+ *                                [--inline]   (the engine on the serving thread, as before browser mode's worker)
  *
  * Last line: `loop p99=A ms, similar p99=B ms (during rebuild)`; targets A ≤ 50, B ≤ 50, and duplicates at
  * 100k ≤ 30 s during the rebuild.
@@ -24,6 +25,7 @@ import { defaultDatasetDir, imagePath, loadDataset } from './lib/datasets';
 import { saveBenchJson } from './lib/save-json';
 import { dispatch, type LikenessApi, type LikenessEvent } from '../src-main/engine/api/contract';
 import { createEngineApi } from '../src-main/engine/api/engine-api';
+import { createEngineInWorker } from '../src-main/engine/host/engine-in-worker';
 import { createDefaultEmbedder } from '../src-main/engine/embed/default-embedder';
 import { gaussian, makeRng } from '../src-main/engine/finetune/rng';
 import { projectBatchFast, releaseFastSession } from '../src-main/engine/head/head-session';
@@ -140,6 +142,7 @@ async function main() {
   const results: Record<string, unknown> = {
     photos: PHOTOS,
     real: REAL,
+    host: flags.has('inline') ? 'inline' : 'worker',
     note: 'figures taken on the machine as it was (shared, loaded)',
   };
   try {
@@ -150,13 +153,18 @@ async function main() {
     results.setupSeconds = round((performance.now() - t) / 1000);
 
     t = performance.now();
-    const host = await createEngineApi({
-      dbDir,
-      trash: () => Promise.reject(new Error('not in a benchmark')),
-      createEmbedder: () => Promise.resolve(embedder),
-      library: { watch: false },
-      log: (m) => log(`engine: ${m}`),
-    });
+    const trash = () => Promise.reject(new Error('not in a benchmark'));
+    // Browser mode's host (the engine in a worker thread) unless --inline: the engine on this thread.
+    const host = flags.has('inline')
+      ? await createEngineApi({
+          dbDir,
+          trash,
+          createEmbedder: () => Promise.resolve(embedder),
+          library: { watch: false },
+          log: (m) => log(`engine: ${m}`),
+        })
+      : await createEngineInWorker({ dbDir, trash, log: (m) => log(`engine: ${m}`) });
+    if (!flags.has('inline')) await embedder.close?.(); // the worker loads its own
     const api = host.api as unknown as LikenessApi;
     const call = (method: string, args: unknown) => dispatch(api, method, args);
     const waitEvent = (pred: (e: LikenessEvent) => boolean) =>
