@@ -5,13 +5,14 @@
  * Uses the engine's own index parameters (DEFAULT_ANN_OPTIONS) and search path.
  *
  *   npm run bench:query [-- --sizes 10000,100000] [--full] [--json FILE] [--ef N] [--m N] [--efc N]
+ *                       [--efs 16,32,64,96]   (recall@10 of k = 10 queries at each beam, from the same build)
  *
  * --full adds 1M (slow: hnswlib builds on one thread). Targets at 100k: p99 ≤ 10 ms, recall@10 ≥ 0.98.
  */
 import fs from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { saveBenchJson } from './lib/save-json';
-import { DEFAULT_ANN_OPTIONS } from '../src-main/engine/index/ann-index';
+import { DEFAULT_ANN_OPTIONS, efForSize } from '../src-main/engine/index/ann-index';
 import { TopK } from '../src-main/engine/index/vector-math';
 import { gaussian, makeRng } from '../src-main/engine/finetune/rng';
 import { DEFAULT_HEAD, parseCombo } from '../src-main/engine/head/whitening';
@@ -25,6 +26,7 @@ const DIM = parseCombo(DEFAULT_HEAD.combo).length * DEFAULT_HEAD.dim;
 const K = 50;
 const QUERIES = 1000;
 const RECALL_QUERIES = 200;
+const efSweep = (opt('--efs') ?? '').split(',').filter(Boolean).map(Number);
 const sizes = (opt('--sizes') ?? (argv.includes('--full') ? '10000,100000,1000000' : '10000,100000'))
   .split(',')
   .map(Number);
@@ -95,6 +97,9 @@ interface Row {
   p50ms: number;
   p99ms: number;
   recallAt10: number;
+  /** recall@10 and p99 at each beam of --efs, and the beam the engine would use at this size */
+  sweep?: { ef: number; recallAt10: number; p99ms: number }[];
+  engineEf: number;
 }
 
 const rows: Row[] = [];
@@ -121,21 +126,29 @@ for (const n of sizes) {
   fs.rmSync(file);
 
   const qs = queriesNear(set, QUERIES, n + 1);
-  h.setEf(Math.max(params.efSearch, K));
-  const lat: number[] = [];
-  const results: number[][] = [];
-  for (const q of qs) {
-    const t = performance.now();
-    const res = h.searchKnn(Array.from(q), K); // the same conversion AnnIndex.search does
-    lat.push(performance.now() - t);
-    results.push(res.neighbors);
-  }
-  let hit = 0;
-  for (let i = 0; i < RECALL_QUERIES; i++) {
-    const truth = new Set(exactTop(set.data, n, qs[i], 10));
-    const got = [...results[i]].slice(0, 10);
-    for (const id of got) if (truth.has(id)) hit++;
-  }
+  const truths = qs.slice(0, RECALL_QUERIES).map((q) => new Set(exactTop(set.data, n, q, 10)));
+  const run = (ef: number, k = K) => {
+    h.setEf(Math.max(ef, k));
+    const lat: number[] = [];
+    const results: number[][] = [];
+    for (const q of qs) {
+      const t = performance.now();
+      const res = h.searchKnn(Array.from(q), k); // the same conversion AnnIndex.search does
+      lat.push(performance.now() - t);
+      results.push(res.neighbors);
+    }
+    let hit = 0;
+    for (let i = 0; i < RECALL_QUERIES; i++)
+      for (const id of results[i].slice(0, 10)) if (truths[i].has(id)) hit++;
+    return { lat, recall: hit / (RECALL_QUERIES * 10) };
+  };
+  const engineEf = efForSize({ ...DEFAULT_ANN_OPTIONS, ...params }, n);
+  const { lat, recall } = run(engineEf);
+  // The sweep asks for k = 10 so that beams below K are what they say (a k = 50 query searches ≥ 50).
+  const sweep = efSweep.map((ef) => {
+    const r = run(ef, 10);
+    return { ef, recallAt10: Number(r.recall.toFixed(4)), p99ms: Number(pct(r.lat, 0.99).toFixed(3)) };
+  });
   const row: Row = {
     n,
     buildSeconds: Number(buildSeconds.toFixed(1)),
@@ -143,7 +156,9 @@ for (const n of sizes) {
     fileBytesPerPhoto: Math.round(fileBytes / n),
     p50ms: Number(pct(lat, 0.5).toFixed(3)),
     p99ms: Number(pct(lat, 0.99).toFixed(3)),
-    recallAt10: Number((hit / (RECALL_QUERIES * 10)).toFixed(4)),
+    recallAt10: Number(recall.toFixed(4)),
+    engineEf,
+    ...(sweep.length ? { sweep } : {}),
   };
   rows.push(row);
   process.stderr.write(`  done ${n}: ${JSON.stringify(row)}\n`);
@@ -158,6 +173,11 @@ for (const r of rows) {
     `${String(r.n).padEnd(10)} ${String(r.buildSeconds).padStart(7)}   ${`${r.bytesPerPhoto} / ${r.fileBytesPerPhoto}`.padStart(24)}   ${r.p50ms.toFixed(3).padStart(6)}   ${r.p99ms.toFixed(3).padStart(6)}   ${r.recallAt10.toFixed(4).padStart(9)}`,
   );
 }
+for (const r of rows)
+  for (const sw of r.sweep ?? [])
+    console.log(
+      `  ${r.n}: ef ${sw.ef} → recall@10 ${sw.recallAt10.toFixed(4)}, p99 ${sw.p99ms.toFixed(3)} ms`,
+    );
 const at100k = rows.find((r) => r.n === 100_000);
 if (at100k) {
   console.log(

@@ -11,6 +11,7 @@
  * The serving thread's event-loop delay is sampled with perf_hooks.monitorEventLoopDelay per phase.
  *
  *   npm run bench:responsiveness [-- --photos 100000] [--real 40] [--dataset DIR] [--idle 15] [--json FILE]
+ *                                [--inline]   (the engine on the serving thread, as before browser mode's worker)
  *
  * Last line: `loop p99=A ms, similar p99=B ms (during rebuild)`; targets A ≤ 50, B ≤ 50, and duplicates at
  * 100k ≤ 30 s during the rebuild.
@@ -24,6 +25,7 @@ import { defaultDatasetDir, imagePath, loadDataset } from './lib/datasets';
 import { saveBenchJson } from './lib/save-json';
 import { dispatch, type LikenessApi, type LikenessEvent } from '../src-main/engine/api/contract';
 import { createEngineApi } from '../src-main/engine/api/engine-api';
+import { createEngineInWorker } from '../src-main/engine/host/engine-in-worker';
 import { createDefaultEmbedder } from '../src-main/engine/embed/default-embedder';
 import { gaussian, makeRng } from '../src-main/engine/finetune/rng';
 import { projectBatchFast, releaseFastSession } from '../src-main/engine/head/head-session';
@@ -130,6 +132,8 @@ interface PhaseResult {
   similarP50ms: number;
   similarP99ms: number;
   similarMaxMs: number;
+  /** the machine's 1-minute load average at the phase's end (this project's machine is shared) */
+  loadAverage: number;
 }
 
 async function main() {
@@ -138,6 +142,7 @@ async function main() {
   const results: Record<string, unknown> = {
     photos: PHOTOS,
     real: REAL,
+    host: flags.has('inline') ? 'inline' : 'worker',
     note: 'figures taken on the machine as it was (shared, loaded)',
   };
   try {
@@ -148,13 +153,18 @@ async function main() {
     results.setupSeconds = round((performance.now() - t) / 1000);
 
     t = performance.now();
-    const host = await createEngineApi({
-      dbDir,
-      trash: () => Promise.reject(new Error('not in a benchmark')),
-      createEmbedder: () => Promise.resolve(embedder),
-      library: { watch: false },
-      log: (m) => log(`engine: ${m}`),
-    });
+    const trash = () => Promise.reject(new Error('not in a benchmark'));
+    // Browser mode's host (the engine in a worker thread) unless --inline: the engine on this thread.
+    const host = flags.has('inline')
+      ? await createEngineApi({
+          dbDir,
+          trash,
+          createEmbedder: () => Promise.resolve(embedder),
+          library: { watch: false },
+          log: (m) => log(`engine: ${m}`),
+        })
+      : await createEngineInWorker({ dbDir, trash, log: (m) => log(`engine: ${m}`) });
+    if (!flags.has('inline')) await embedder.close?.(); // the worker loads its own
     const api = host.api as unknown as LikenessApi;
     const call = (method: string, args: unknown) => dispatch(api, method, args);
     const waitEvent = (pred: (e: LikenessEvent) => boolean) =>
@@ -206,6 +216,7 @@ async function main() {
         similarP50ms: round(pct(latencies, 0.5)),
         similarP99ms: round(pct(latencies, 0.99)),
         similarMaxMs: round(Math.max(...latencies)),
+        loadAverage: round(os.loadavg()[0]),
       };
       phases.push(r);
       log(`${phase}: ${JSON.stringify(r)}`);
@@ -259,6 +270,7 @@ async function main() {
     results.duplicates = duplicates;
     await host.close();
 
+    console.log(`${os.cpus().length} cores; load average at each phase's end in the JSON`);
     console.log('phase      seconds   loop p50/p99/max ms      similar n   p50/p99/max ms');
     for (const p of phases)
       console.log(

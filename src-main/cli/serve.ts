@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unavailableHostMethods, type LikenessApi } from '../engine/api/contract';
-import { createEngineApi, type EngineApiOptions, type EngineHost } from '../engine/api/engine-api';
+import type { EngineApiOptions, EngineHost } from '../engine/api/engine-api';
+import { createEngineInWorker } from '../engine/host/engine-in-worker';
 import { defaultLibraryDir } from '../engine/api/library-dir';
 import { startServer, type RunningServer } from '../server/http-server';
 import { moveToTrash } from '../server/os-trash';
@@ -67,7 +68,8 @@ export async function runServe(
   } = {},
 ): Promise<Served> {
   const args = parseServeArgs(argv);
-  const engine = await (deps.createEngine ?? createEngineApi)({ dbDir: args.dbDir, trash: moveToTrash });
+  // The engine runs in a worker thread: this one serves HTTP and WebSocket and only forwards.
+  const engine = await (deps.createEngine ?? createEngineInWorker)({ dbDir: args.dbDir, trash: moveToTrash });
   const api: LikenessApi = { ...engine.api, ...unavailableHostMethods('browser') };
   let server: RunningServer;
   try {

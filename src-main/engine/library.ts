@@ -12,6 +12,7 @@ import {
   type IndexerOptions,
   type IndexProgress,
   type IndexSummary,
+  THUMBNAILS_FOLDER,
 } from './pipeline/indexer';
 import { TypedEmitter } from './pipeline/typed-emitter';
 import { findDuplicates } from './query/duplicates';
@@ -122,7 +123,14 @@ export class Library extends TypedEmitter<LibraryEvents> {
       const heads = new HeadManager(store, index, ops, embedder);
       const head = heads.ensure();
       const loaded = index.open(head.version, headOutDim(head.weights));
-      const indexer = new Indexer(store, index, heads, embedder, path.join(dir, 'thumbs'), opts.indexer);
+      const indexer = new Indexer(
+        store,
+        index,
+        heads,
+        embedder,
+        path.join(dir, THUMBNAILS_FOLDER),
+        opts.indexer,
+      );
       const lib = new Library(dir, store, index, heads, indexer, embedder, opts);
       if (lock instanceof WriteLock) lib.writeLock = lock;
       else lib.lockedBy = lock.heldBy || null;
@@ -415,6 +423,10 @@ export class Library extends TypedEmitter<LibraryEvents> {
     opts: { status?: PhotoStatus; folderId?: number; limit?: number; offset?: number } = {},
   ): PhotoRow[] {
     return this.store.listPhotos(opts);
+  }
+
+  folderPath(folderId: number): string | undefined {
+    return this.store.listFolders().find((f) => f.id === folderId)?.path;
   }
 
   thumbnailPath(id: number): string {

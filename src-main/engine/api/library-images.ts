@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { openImage } from '../decode/decode-image';
-import type { Library } from '../library';
+import type { PhotoRow } from '../store/types';
 import { ApiError } from './contract';
 import type { ImageSource } from './media';
 import { servablePath } from './media-access';
@@ -24,7 +24,15 @@ const NATIVE_TYPES: Record<string, string> = {
 /** Longest side of an original converted for display. */
 const CONVERTED_SIZE = 2560;
 
-export function libraryImages(library: () => Promise<Library>): ImageSource {
+/** What serving images needs: the photo's row (its path, its status) and where its thumbnail is. */
+export interface PhotoFiles {
+  getPhoto(id: number): PhotoRow | undefined;
+  /** the library folder's path (photos are served only from inside it) */
+  folderPath(folderId: number): string | undefined;
+  thumbnailPath(id: number): string;
+}
+
+export function libraryImages(library: () => Promise<PhotoFiles>): ImageSource {
   // Only decoded photos: a file that failed to decode (a text file named .jpg, a link to one) is never served.
   const photoOf = async (photoId: number) => {
     const lib = await library();
@@ -44,8 +52,8 @@ export function libraryImages(library: () => Promise<Library>): ImageSource {
     },
     async original(photoId) {
       const { lib, photo } = await photoOf(photoId);
-      const folder = lib.store.listFolders().find((f) => f.id === photo.folderId);
-      const real = folder && (await servablePath(photo.path, folder.path));
+      const folder = lib.folderPath(photo.folderId);
+      const real = folder && (await servablePath(photo.path, folder));
       if (!real) throw new ApiError('not_found', `Photo ${photoId} is no longer inside its library folder`);
       const type = NATIVE_TYPES[path.extname(photo.path).toLowerCase()];
       if (type) return { path: real, type };

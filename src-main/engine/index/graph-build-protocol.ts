@@ -1,6 +1,9 @@
 /** Messages between AnnIndex and its worker (graph-build.worker.ts). */
 export interface GraphBuildRequest {
   dbDir: string;
+  /** set to 1 by the starter to stop the job: the worker exits at its next check (terminating a worker
+   * inside hnswlib's native addPoint aborts the whole process) */
+  stop?: Int32Array;
   /** embeddings of these head versions are deleted first, in small transactions (a switch's leftovers) */
   drop?: number[];
   /** the head version whose embeddings the graph is built over */

@@ -17,6 +17,10 @@ const req = workerData as GraphBuildRequest;
 const send = (m: GraphBuildReply) => port.postMessage(m);
 /** rows per transaction: short, so the engine's own writes never wait long for the lock */
 const CHUNK = 1024;
+/** exits the thread when the starter asked to stop (checked between points and chunks) */
+const checkStop = () => {
+  if (req.stop && Atomics.load(req.stop, 0) === 1) process.exit(1);
+};
 
 async function reproject(store: Store, version: number, modelId: string): Promise<void> {
   const head = store.getHead(version);
@@ -24,6 +28,7 @@ async function reproject(store: Store, version: number, modelId: string): Promis
   const total = store.indexedCount();
   let added = 0;
   for (const { ids, pooled } of store.pooledPages(modelId, CHUNK)) {
+    checkStop();
     store.putEmbeddings(version, ids, await projectBatchFast(head.weights, pooled));
     added += ids.length;
     send({ type: 'progress', phase: 'reproject', added, total });
@@ -42,6 +47,7 @@ function build(store: Store, version: number, b: NonNullable<GraphBuildRequest['
   let added = 0;
   for (const { ids, vectors } of store.embeddingPages(version, CHUNK)) {
     for (let i = 0; i < ids.length; i++) {
+      checkStop();
       if (h.getCurrentCount() >= h.getMaxElements()) h.resizeIndex(Math.ceil(h.getMaxElements() * 1.5));
       h.addPoint(Array.from(vectors[i]), ids[i]);
     }
@@ -55,7 +61,7 @@ function build(store: Store, version: number, b: NonNullable<GraphBuildRequest['
 async function main(): Promise<void> {
   const store = Store.open(req.dbDir);
   try {
-    for (const v of req.drop ?? []) while (store.dropEmbeddings(v, CHUNK) > 0);
+    for (const v of req.drop ?? []) while (store.dropEmbeddings(v, CHUNK) > 0) checkStop();
     if (req.headVersion === undefined) return send({ type: 'done', file: null, count: 0, checksum: '' });
     if (req.reproject) await reproject(store, req.headVersion, req.reproject.modelId);
     if (!req.build) return send({ type: 'done', file: null, count: 0, checksum: '' });

@@ -40,10 +40,13 @@ export function startGraphBuild(
       if (req.build) fs.rmSync(req.build.outFile, { force: true });
       rejectFn(r.err);
     }
-    void worker.terminate();
+    if ('err' in r) Atomics.store(stop, 0, 1);
   };
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  let exited!: Promise<void>;
   try {
-    worker = spawnModuleWorker(import.meta.url, './graph-build.worker', req);
+    worker = spawnModuleWorker(import.meta.url, './graph-build.worker', { ...req, stop });
+    exited = new Promise((resolve) => worker.once('exit', () => resolve()));
   } catch (e) {
     return {
       result: Promise.reject(new Error(`could not start the index build worker: ${(e as Error).message}`)),
@@ -62,8 +65,10 @@ export function startGraphBuild(
   );
   return {
     result,
+    // Asks the worker to stop and waits for it to exit (never terminate(): see GraphBuildRequest.stop).
     kill: async () => {
-      await worker.terminate();
+      Atomics.store(stop, 0, 1);
+      await exited;
     },
   };
 }

@@ -77,6 +77,14 @@ export function fileError(file: string, err: unknown): string {
  * photo → HNSW. The pending rows are the work queue, so a killed run resumes where it stopped and a
  * finished photo is never redone. Per-file failures are recorded and the run goes on.
  */
+/** The thumbnails' folder inside the library folder. */
+export const THUMBNAILS_FOLDER = 'thumbs';
+
+/** Where photo `id`'s thumbnail is kept (256 sub-folders, so none grows huge). */
+export function thumbnailFile(thumbsDir: string, id: number): string {
+  return path.join(thumbsDir, String(id % 256).padStart(3, '0'), `${id}.webp`);
+}
+
 export class Indexer extends TypedEmitter<IndexerEvents> {
   readonly options: IndexerOptions;
   private state: IndexState = 'done';
@@ -143,7 +151,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
   }
 
   thumbnailPath(id: number): string {
-    return path.join(this.thumbsDir, String(id % 256).padStart(3, '0'), `${id}.webp`);
+    return thumbnailFile(this.thumbsDir, id);
   }
 
   private async doRun(): Promise<IndexSummary> {
