@@ -31,7 +31,8 @@ test('real album labels: held-out Recall@1 improves and the head is adopted', as
   assert.match(res.reason, /^Adopted/);
   assert.deepEqual(
     epochs,
-    res.metrics.epochs.map((e) => e.epoch),
+    [0, ...res.metrics.epochs.map((e) => e.epoch)],
+    'epoch 0 (the starting head) is reported, then every trained epoch',
   );
   assert.deepEqual(snapshot(initHead), before, 'the input head must not change');
   // the returned head is servable: projectBatch reproduces the trainer's own held-out figures' space

@@ -118,8 +118,9 @@ export const FINETUNE_DEFAULTS: FinetuneOptions = {
 };
 
 export interface EpochReport {
+  /** 0: the starting head, before any training (reported once, not in metrics.epochs) */
   epoch: number;
-  /** mean training loss over the epoch */
+  /** mean training loss over the epoch (NaN at epoch 0) */
   loss: number;
   /** held-out Recall@1 (0..1) after the epoch */
   heldOutR1: number;
@@ -412,6 +413,8 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   const baseNet = new HeadNet(baseModel, 0, 256);
   const baseEmb = baseNet.embedAll(prepareInputs(baseModel, keptPooled), n);
   const before = evaluate(baseEmb, baseNet.outDim, split, allRows);
+  // epoch 0: the current head's held-out figure, where the user's chart starts (no loss yet)
+  onEpoch?.({ epoch: 0, loss: NaN, heldOutR1: before.r1, heldOutMAP: before.mAP });
 
   const base = modelFromHead(initHead, o.arch, o.combine);
   const baseInputs = prepareInputs(base, keptPooled);

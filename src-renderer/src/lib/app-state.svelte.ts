@@ -9,6 +9,7 @@ import {
   ApiError,
   type AlbumInfo,
   type Api,
+  type EventPayloads,
   type FolderInfo,
   type JobProgress,
   type PhotoSummary,
@@ -93,6 +94,18 @@ export class AppState {
   get indexing(): JobProgress | null {
     const job = this.status?.indexing ?? null;
     return job && job.state !== 'done' && job.state !== 'cancelled' && job.state !== 'failed' ? job : null;
+  }
+
+  /** the fine-tuning run in progress (from Status, then kept current by its events), or null */
+  get training(): Status['training'] {
+    return this.status?.training ?? null;
+  }
+
+  /** One more epoch of the run in progress (a run started in another window too); null: it ended. */
+  setTraining(p: EventPayloads['finetune.progress'] | null): void {
+    if (!this.status) return;
+    const history = p ? [...(this.training?.history ?? []).filter((h) => h.epoch < p.epoch), p] : [];
+    this.status = { ...this.status, training: p ? { epochs: p.epochs, history } : null };
   }
 
   get isEmpty(): boolean {
