@@ -96,6 +96,29 @@ describe('fine-tuning in the UI', { concurrency: false }, () => {
     await page.getByTestId('start-finetune').waitFor();
   });
 
+  test('a candidate the trainer rejected is listed with its figures and can be used anyway, then rolled back', async () => {
+    // the run of the previous step ended with a candidate this fake never adopts
+    assert.match(await text('finetune-outcome'), /not adopted/);
+    const heads = page.getByTestId('heads');
+    await heads.getByText('Candidate, not adopted').waitFor();
+    assert.match(await heads.innerText(), /v2\s+Candidate, not adopted[\s\S]*80\.0%/);
+    assert.match(await heads.innerText(), /label more photos per album/, 'the verdict is listed with it');
+    await page.getByTestId('outcome-use-anyway').click();
+    const caveat = page.getByTestId('use-anyway-confirm');
+    assert.match(await caveat.innerText(), /did not adopt it: Not adopted: .*not a reliable gain/);
+    await page.getByTestId('use-anyway-yes').click();
+    await page.waitForFunction(() =>
+      /v2[\s\S]*In use/.test(document.querySelector('[data-testid=heads] tr.active')?.textContent ?? ''),
+    );
+    assert.equal((await engine.api.status({})).head?.version, 2, 'the engine serves the candidate');
+    // rolling back works as today
+    await page.getByTestId('roll-back').click();
+    await page.waitForFunction(() =>
+      /v1/.test(document.querySelector('[data-testid=heads] tr.active')?.textContent ?? ''),
+    );
+    assert.equal((await engine.api.status({})).head?.version, 1);
+  });
+
   test('no uncaught errors in the page', () => {
     assert.deepEqual(pageErrors, []);
   });
