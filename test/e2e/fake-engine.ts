@@ -14,6 +14,7 @@ import {
   ApiError,
   unavailableHostMethods,
   type AlbumInfo,
+  type EventPayloads,
   type EventSource,
   type FolderInfo,
   type HeadInfo,
@@ -36,6 +37,10 @@ export interface FakeEngineOptions {
   failEvery?: number;
   /** start with one folder already indexed (for the gallery screenshots and the 100k check) */
   preload?: number;
+  /** simulated time per fine-tuning epoch (default 150 ms; slower to watch a run in progress) */
+  epochMs?: number;
+  /** whether a fine-tuning run's candidate is adopted (default true); else it is kept, not in use */
+  adoptCandidates?: boolean;
 }
 
 export interface FakeEngine {
@@ -158,7 +163,12 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
   // --- indexing job ------------------------------------------------------------------------------------
   let job: { progress: JobProgress; queue: FakePhoto[]; failed: number; timer?: NodeJS.Timeout } | null =
     null;
-  let finetune: { timer: NodeJS.Timeout; epoch: number } | null = null;
+  let finetune: {
+    timer: NodeJS.Timeout;
+    epoch: number;
+    history: EventPayloads['finetune.progress'][];
+  } | null = null;
+  const FT_EPOCHS = 20;
 
   function addPhotos(folderId: number, count: number, indexed: boolean): FakePhoto[] {
     const added: FakePhoto[] = [];
@@ -368,6 +378,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
         head: heads.find((h) => h.active) ?? null,
         indexing: job ? { ...job.progress } : null,
         index: { ready: true, exact: false },
+        training: finetune ? { epochs: FT_EPOCHS, history: finetune.history.map((h) => ({ ...h })) } : null,
       };
     },
     async listFolders() {
@@ -567,45 +578,49 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
           'Fine-tuning needs at least two albums with 5 photos or more each',
         );
       if (finetune) return { started: false };
-      const epochs = 20;
+      const epochs = FT_EPOCHS;
+      const progress = (data: EventPayloads['finetune.progress']) => {
+        finetune?.history.push(data);
+        emit({ event: 'finetune.progress', data });
+      };
       finetune = {
         epoch: 0,
+        history: [],
         timer: setInterval(() => {
           if (!finetune) return;
           finetune.epoch++;
           const e = finetune.epoch;
-          emit({
-            event: 'finetune.progress',
-            data: { epoch: e, epochs, loss: 1.2 / (1 + e * 0.3), heldOutR1: 0.6 + e * 0.01 },
-          });
+          progress({ epoch: e, epochs, loss: 1.2 / (1 + e * 0.3), heldOutR1: 0.6 + e * 0.01 });
           if (e >= epochs) {
             clearInterval(finetune.timer);
             finetune = null;
             const version = heads.length + 1;
-            for (const h of heads) h.active = false;
+            const adopted = options.adoptCandidates ?? true;
+            const message = adopted
+              ? 'Adopted: held-out Recall@1 0.62 → 0.80'
+              : 'Not adopted: held-out Recall@1 0.62 → 0.80, but not a reliable gain; label more photos per album.';
+            if (adopted) for (const h of heads) h.active = false;
             heads.push({
               version,
               combo: 'SG',
               dim: 512,
               kind: 'trained',
               createdAt: Date.now(),
-              active: true,
+              active: adopted,
               heldOutR1: 0.8,
+              adopted,
+              verdict: message,
             });
             emit({
               event: 'finetune.done',
-              data: {
-                adopted: true,
-                version,
-                before: 0.62,
-                after: 0.8,
-                message: 'Adopted: held-out Recall@1 0.62 → 0.80',
-              },
+              data: { adopted, version, before: 0.62, after: 0.8, message },
             });
-            emit({ event: 'heads.changed', data: { active: version } });
+            if (adopted) emit({ event: 'heads.changed', data: { active: version } });
           }
-        }, 150),
+        }, options.epochMs ?? 150),
       };
+      // epoch 0: the starting head's held-out figure
+      progress({ epoch: 0, epochs, loss: null, heldOutR1: 0.6 });
       return { started: true };
     },
     async cancelFineTune() {

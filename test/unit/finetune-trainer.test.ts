@@ -31,7 +31,8 @@ test('real album labels: held-out Recall@1 improves and the head is adopted', as
   assert.match(res.reason, /^Adopted/);
   assert.deepEqual(
     epochs,
-    res.metrics.epochs.map((e) => e.epoch),
+    [0, ...res.metrics.epochs.map((e) => e.epoch)],
+    'epoch 0 (the starting head) is reported, then every trained epoch',
   );
   assert.deepEqual(snapshot(initHead), before, 'the input head must not change');
   // the returned head is servable: projectBatch reproduces the trainer's own held-out figures' space
@@ -99,4 +100,19 @@ test('ablation switches all train and report metrics', async () => {
     }
     if (v.combine === 'sum') assert.equal(res.head.combine, 'sum');
   }
+});
+
+test('small albums: a gain too small to judge is refused, saying plainly what would help', async () => {
+  // 2 albums of 10 photos: 6 held-out photos, too few for any sign test at p <= 0.01 (7 would be needed)
+  const few = syntheticPooled(2, 10, 32, 1);
+  const head = learnWhiteningHead(few.pooled, { combo: 'SG', dim: 16 });
+  const res = await trainHead({
+    pooled: few.pooled,
+    labels: few.labels,
+    initHead: head,
+    options: { seed: 1 },
+  });
+  assert.equal(res.adopted, false, res.reason);
+  assert.match(res.reason, /only 6 photos are held out to judge it/);
+  assert.match(res.reason, /add photos to each album \(about 14 per album\) or label one more album/);
 });

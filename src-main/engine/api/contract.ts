@@ -82,6 +82,10 @@ export interface HeadInfo extends HeadSummary {
   active: boolean;
   /** held-out Recall@1 measured when the head was trained, if any */
   heldOutR1: number | null;
+  /** false: a fine-tuning candidate the trainer did not adopt (kept; the user may still use it) */
+  adopted?: boolean;
+  /** the trainer's verdict on a trained head, in plain words (the caveat of one not adopted) */
+  verdict?: string | null;
 }
 
 export type JobState = 'scanning' | 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled' | 'failed';
@@ -138,6 +142,15 @@ export interface Status {
   lockedBy?: number | null;
   /** what the last full database check found wrong (absent or empty: nothing) */
   databaseProblems?: string[];
+  /** the fine-tuning run in progress (absent or null: none), so every view and window shows it */
+  training?: TrainingState | null;
+}
+
+/** A fine-tuning run in progress: its epochs so far, from epoch 0 (the current head's held-out figure). */
+export interface TrainingState {
+  /** the most epochs the run may take */
+  epochs: number;
+  history: EventPayloads['finetune.progress'][];
 }
 
 export interface SearchResults {
@@ -352,9 +365,11 @@ export interface EventPayloads {
   };
   /** photos, folders or albums changed; the renderer refetches what it shows */
   'library.changed': { reason: string };
-  'finetune.progress': { epoch: number; epochs: number; loss: number; heldOutR1: number | null };
+  /** epoch 0 is the starting head (no loss yet) */
+  'finetune.progress': { epoch: number; epochs: number; loss: number | null; heldOutR1: number | null };
   'finetune.done': {
     adopted: boolean;
+    /** the candidate's head version, kept whether adopted or not (null: the run ended without one) */
     version: number | null;
     /** held-out Recall@1 of the current head and of the candidate */
     before: number | null;

@@ -157,7 +157,7 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
         if ((await Promise.race([opening.catch(() => null), timer])) === null) return loadingStatus();
       }
       const lib = await library();
-      return toStatus(lib.status(), embedder!, lib.isIndexing);
+      return { ...toStatus(lib.status(), embedder!, lib.isIndexing), training: fineTune?.state ?? null };
     },
   });
 

@@ -1,8 +1,8 @@
 /**
  * Fine-tuning as the app runs it: the albums are the classes, their photos' cached pooled vectors the
- * data, the active head the starting point. Training runs in a worker (finetune/run-in-worker.ts); a
- * head the trainer adopts (held-out Recall@1 significantly better) is stored as a new version and made
- * active, so the user can always go back to the previous one.
+ * data, the active head the starting point. Training runs in a worker (finetune/run-in-worker.ts). Every
+ * candidate is stored as a new version with the trainer's verdict; one the trainer adopts is made active
+ * (the user can always go back), a rejected one is kept for the user to use anyway.
  */
 import { InvalidInputError, NotFoundError } from '../errors';
 import type { Pooled } from '../head/head-types';
@@ -10,7 +10,7 @@ import { startTrainingWorker, type TrainingHandle } from '../finetune/run-in-wor
 import { FINETUNE_DEFAULTS, type FinetuneOptions } from '../finetune/trainer';
 import type { Library } from '../library';
 import { silentLogger, type Logger } from '../log/logger';
-import type { EventPayloads } from './contract';
+import type { EventPayloads, TrainingState } from './contract';
 
 /** The trainer's own minimum: two albums with four photos each (it holds some out to judge the result). */
 const MIN_ALBUMS = 2;
@@ -24,7 +24,7 @@ export interface FineTuneEvents {
 }
 
 export class FineTuneJob {
-  private running: { handle: TrainingHandle; finished: Promise<void> } | null = null;
+  private running: { handle: TrainingHandle; finished: Promise<void>; state: TrainingState } | null = null;
 
   constructor(
     private readonly library: Library,
@@ -37,6 +37,12 @@ export class FineTuneJob {
 
   get isRunning(): boolean {
     return this.running !== null;
+  }
+
+  /** The run in progress and its epochs so far (for Status), or null. */
+  get state(): TrainingState | null {
+    const s = this.running?.state;
+    return s ? { epochs: s.epochs, history: s.history.map((h) => ({ ...h })) } : null;
   }
 
   /** Starts a run on the given albums (default: all); false if one is already running. */
@@ -75,10 +81,16 @@ export class FineTuneJob {
     const library = librarySample(lib, seen, LIBRARY_SAMPLE);
     const initHead = lib.heads.active.weights;
     const epochs = this.options.maxEpochs ?? FINETUNE_DEFAULTS.maxEpochs;
+    const state: TrainingState = { epochs, history: [] };
     const handle = startTrainingWorker(
       { pooled, labels, initHead, library, options: this.options },
       {
-        onEpoch: (e) => this.on.progress({ epoch: e.epoch, epochs, loss: e.loss, heldOutR1: e.heldOutR1 }),
+        onEpoch: (e) => {
+          const loss = Number.isFinite(e.loss) ? e.loss : null;
+          const p = { epoch: e.epoch, epochs, loss, heldOutR1: e.heldOutR1 };
+          state.history.push(p);
+          this.on.progress(p);
+        },
         log: (line) => this.log.info(line),
       },
     );
@@ -86,19 +98,29 @@ export class FineTuneJob {
       .then(async (result) => {
         const before = result.metrics.before.r1;
         const after = result.metrics.after.r1;
-        if (!result.adopted) {
+        // a run from the current head where no epoch helped has no candidate but that head itself
+        const trained = result.metrics.bestEpoch > 0 || result.options.albumInit;
+        if (!result.adopted && !trained) {
           this.on.done({ adopted: false, version: null, before, after, message: result.reason });
           return;
         }
+        // Every candidate is kept, adopted or not: the user may use a rejected one anyway, knowing why.
         const version = lib.store.insertHead({
           modelId,
           kind: 'trained',
           trainedOn: pooled.length,
           weights: result.head,
-          metrics: { heldOutR1: after, before, bestEpoch: result.metrics.bestEpoch, albums: result.albums },
+          metrics: {
+            heldOutR1: after,
+            before,
+            bestEpoch: result.metrics.bestEpoch,
+            albums: result.albums,
+            adopted: result.adopted,
+            verdict: result.reason,
+          },
         });
-        await lib.useHead(version);
-        this.on.done({ adopted: true, version, before, after, message: result.reason });
+        if (result.adopted) await lib.useHead(version);
+        this.on.done({ adopted: result.adopted, version, before, after, message: result.reason });
       })
       .catch((error: Error) => {
         const cancelled = error.name === 'AbortError';
@@ -115,7 +137,7 @@ export class FineTuneJob {
       .finally(() => {
         this.running = null;
       });
-    this.running = { handle, finished };
+    this.running = { handle, finished, state };
     return true;
   }
 

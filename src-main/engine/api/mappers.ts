@@ -85,6 +85,9 @@ export function toHeadInfo(h: HeadSummary): HeadInfo {
     createdAt: h.createdAt,
     active: h.active,
     heldOutR1: heldOutR1(h.metrics),
+    // heads from before candidates were kept were all adopted
+    adopted: h.metrics?.adopted !== false,
+    verdict: typeof h.metrics?.verdict === 'string' ? h.metrics.verdict : null,
   };
 }
 

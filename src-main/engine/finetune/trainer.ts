@@ -118,8 +118,9 @@ export const FINETUNE_DEFAULTS: FinetuneOptions = {
 };
 
 export interface EpochReport {
+  /** 0: the starting head, before any training (reported once, not in metrics.epochs) */
   epoch: number;
-  /** mean training loss over the epoch */
+  /** mean training loss over the epoch (NaN at epoch 0) */
   loss: number;
   /** held-out Recall@1 (0..1) after the epoch */
   heldOutR1: number;
@@ -412,6 +413,8 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   const baseNet = new HeadNet(baseModel, 0, 256);
   const baseEmb = baseNet.embedAll(prepareInputs(baseModel, keptPooled), n);
   const before = evaluate(baseEmb, baseNet.outDim, split, allRows);
+  // epoch 0: the current head's held-out figure, where the user's chart starts (no loss yet)
+  onEpoch?.({ epoch: 0, loss: NaN, heldOutR1: before.r1, heldOutMAP: before.mAP });
 
   const base = modelFromHead(initHead, o.arch, o.combine);
   const baseInputs = prepareInputs(base, keptPooled);
@@ -480,12 +483,24 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   const r1Text = `held-out Recall@1 ${pct(before.r1)} → ${pct(bestEval.r1)}`;
   let adopted = false;
   let reason: string;
+  // Held-out R@1 at 100% cannot improve: then the ranking (mAP: where the rest of each album comes) must.
+  const ceiling = before.r1 >= 1 - 1e-9;
+  const mapText = `mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)}`;
+  // the fewest held-out photos that could show a reliable gain at all (every one better, sign test)
+  let needed = 1;
+  while (signTestP(needed, 0) > o.significance) needed++;
+  const help =
+    split.heldOut.length < needed
+      ? `only ${split.heldOut.length} photos are held out to judge it, and even ${needed} all ranked better would be needed to tell a gain from chance: add photos to each album (about ${Math.ceil(needed / (o.heldOutFraction * K))} per album) or label one more album`
+      : 'label more photos per album';
   if (bestEval === before) {
-    reason = `Not adopted: no epoch improved on the current head (held-out Recall@1 ${pct(before.r1)}, mAP ${pct(before.mAP)} on ${split.heldOut.length} held-out photos).`;
-  } else if (bestEval.r1 <= before.r1) {
-    reason = `Not adopted: ${r1Text} did not improve.`;
+    reason = `Not adopted: no epoch improved on the current head (held-out Recall@1 ${pct(before.r1)}, mAP ${pct(before.mAP)} on ${split.heldOut.length} held-out photos); ${help}.`;
+  } else if (ceiling ? bestEval.mAP <= before.mAP : bestEval.r1 <= before.r1) {
+    reason = ceiling
+      ? `Not adopted: held-out Recall@1 is already 100%, and the ranking did not improve (${mapText}).`
+      : `Not adopted: ${r1Text} did not improve.`;
   } else if (p > o.significance) {
-    reason = `Not adopted: ${r1Text}, but ranking improved for ${wins} held-out photos and worsened for ${losses}, which is not a reliable gain (sign test p = ${p.toFixed(3)} > ${o.significance}); label more photos per album.`;
+    reason = `Not adopted: ${ceiling ? `held-out Recall@1 already 100%, ${mapText}` : r1Text}, but ranking improved for ${wins} held-out photos and worsened for ${losses}, which is not a reliable gain (sign test p = ${p.toFixed(3)} > ${o.significance}); ${help}.`;
   } else if (o.arch === 'B') {
     reason = `Not adopted: architecture B is an ablation that the stored head format cannot serve (${r1Text}).`;
   } else {

@@ -9,6 +9,7 @@ import {
   ApiError,
   type AlbumInfo,
   type Api,
+  type EventPayloads,
   type FolderInfo,
   type JobProgress,
   type PhotoSummary,
@@ -95,6 +96,22 @@ export class AppState {
     return job && job.state !== 'done' && job.state !== 'cancelled' && job.state !== 'failed' ? job : null;
   }
 
+  /** fine-tuning events seen (a status answer older than the last one keeps the event's state) */
+  private trainingEvents = 0;
+
+  /** the fine-tuning run in progress (from Status, then kept current by its events), or null */
+  get training(): Status['training'] {
+    return this.status?.training ?? null;
+  }
+
+  /** One more epoch of the run in progress (a run started in another window too); null: it ended. */
+  setTraining(p: EventPayloads['finetune.progress'] | null): void {
+    this.trainingEvents++;
+    if (!this.status) return;
+    const history = p ? [...(this.training?.history ?? []).filter((h) => h.epoch < p.epoch), p] : [];
+    this.status = { ...this.status, training: p ? { epochs: p.epochs, history } : null };
+  }
+
   get isEmpty(): boolean {
     return this.statusLoaded && !!this.status && this.status.folders === 0 && this.status.photos.total === 0;
   }
@@ -138,7 +155,10 @@ export class AppState {
 
   async refreshStatus(): Promise<void> {
     try {
-      this.status = await this.api.status();
+      const seq = this.trainingEvents;
+      const status = await this.api.status();
+      // a fine-tuning event that came while the status was on its way is newer than its `training`
+      this.status = seq === this.trainingEvents ? status : { ...status, training: this.training };
       this.statusLoaded = true;
     } catch (error) {
       // A status poll failing is not worth a toast each time; the first failure is.
