@@ -14,6 +14,7 @@ import path from 'node:path';
 import { defaultLibraryDir } from '../engine/api/library-dir';
 import type { PhotoEmbedder } from '../engine/embed/photo-embedder';
 import { Library, type LibraryOptions } from '../engine/library';
+import { DEFAULT_COPY_THRESHOLD } from '../engine/query/duplicate-defaults';
 import type { SearchHit } from '../engine/query/types';
 import { ProgressView } from './progress-view';
 
@@ -23,7 +24,7 @@ export const USAGE = `Usage:
   likeness index DIR... [--db DIR] [--json]       add folders and index their photos
   likeness similar FILE [-k N] [--json]           photos like one in the library
   likeness search IMAGE [-k N] [--json]           photos like any image file
-  likeness duplicates [--threshold T] [--json]    groups of near-duplicates (T: cosine, default 0.95)
+  likeness duplicates [--threshold T] [--json]    copies (T: copy score, default 0.94) and near-duplicates
   likeness status [--json]                        photo counts and index state
   likeness serve [--port N] [--db DIR]            the app in a browser (127.0.0.1)
 
@@ -56,7 +57,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     db: defaultLibraryDir(env),
     k: 20,
     json: false,
-    threshold: 0.95,
+    threshold: DEFAULT_COPY_THRESHOLD,
   };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
@@ -157,12 +158,31 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
         return EXIT.ok;
       case 'duplicates': {
         const groups = await lib.duplicates(args.threshold);
-        if (args.json) say(JSON.stringify(groups.map((g) => hitsJson(g.photos))));
-        else if (!groups.length) say(`no near-duplicates at cosine ≥ ${args.threshold}`);
+        if (args.json)
+          say(
+            JSON.stringify(
+              groups.map((g) => ({
+                kind: g.kind,
+                score: g.score,
+                photos: hitsJson(g.photos).map((h, i) => ({
+                  ...h,
+                  // the path of the copy to keep, for a photo that is a copy of it
+                  copyOf: g.photos.find((p) => p.photo.id === g.photos[i].copyOf)?.photo.path ?? null,
+                })),
+              })),
+            ),
+          );
+        else if (!groups.length) say(`no copies at copy score ≥ ${args.threshold} and no near-duplicates`);
         else
           say(
             groups
-              .map((g) => g.photos.map((h) => `${h.score.toFixed(4)}\t${h.photo.path}`).join('\n'))
+              .map(
+                (g) =>
+                  `# ${g.kind} (score ${g.score.toFixed(3)})\n` +
+                  g.photos
+                    .map((h) => `${h.score.toFixed(4)}\t${h.copyOf === null ? 'keep' : 'copy'}\t${h.photo.path}`)
+                    .join('\n'),
+              )
               .join('\n\n'),
           );
         return EXIT.ok;

@@ -337,8 +337,17 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return searchByVector(this.ctx, await this.embedImage(p.path, { region: box }), opts);
   }
 
-  async duplicates(threshold = 0.95): Promise<DuplicateGroup[]> {
-    return findDuplicates(this.ctx, threshold);
+  /** Copies (copy score ≥ threshold) and near-duplicates; see query/duplicates.ts. */
+  async duplicates(threshold?: number): Promise<DuplicateGroup[]> {
+    return findDuplicates(this.ctx, {
+      threshold,
+      // Photos indexed before fingerprints existed get theirs now (a decode, no model run).
+      fingerprintOf: async (p) => {
+        const f = (await this.embedder.decode(p.path, { thumbnail: false }).catch(() => null))?.fingerprint;
+        if (f) this.store.setFingerprint(p.id, f);
+        return f;
+      },
+    });
   }
 
   /** Embedding of any image (path or bytes), optionally of a region of it, with the active head. */

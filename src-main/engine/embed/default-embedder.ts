@@ -2,6 +2,7 @@
  * The default PhotoEmbedder: sharp/heic decoding + the CGD backbone built from nsfwjs.
  */
 import { decodeImage } from '../decode/decode-image';
+import { greyFingerprint } from '../decode/fingerprint';
 import { ensureModel, defaultModelsDir } from '../model/model-store';
 import { DEFAULT_BACKBONE } from '../model/model-spec';
 import { BackboneThread } from './backbone-thread';
@@ -43,6 +44,7 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
         height: d.height,
         thumbnail: d.thumbnail,
         takenAt: d.takenAt,
+        fingerprint: greyFingerprint(d.pixels, input.size),
       };
     },
     embed: (tensors) => backbone.run(tensors),

@@ -265,6 +265,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
             width: b.photo.width,
             height: b.photo.height,
             takenAt: b.photo.takenAt,
+            fingerprint: b.photo.fingerprint,
           });
           inFlight.delete(b.id);
           this.index.add(b.id, embeddings[i]);

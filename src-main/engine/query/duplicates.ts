@@ -1,18 +1,71 @@
+import { copyScore } from '../decode/fingerprint';
 import { dot } from '../index/vector-math';
+import type { PhotoRow } from '../store/types';
 import type { QueryContext } from './search';
-import type { DuplicateGroup } from './types';
+import type { DuplicateGroup, DuplicatePhoto } from './types';
+import { DEFAULT_COPY_THRESHOLD, NEAR_DUPLICATE_COSINE } from './duplicate-defaults';
 import { UnionFind } from './union-find';
 
+/**
+ * Raw SPoC cosine under which two photos are never compared pixel by pixel: every planted copy scores
+ * ≥ 0.955, while most unrelated pairs score < 0.9 (the pixel comparison costs milliseconds a pair).
+ */
+const CANDIDATE_SPOC = 0.95;
+/** all pairs are compared by SPoC below this library size; above it, the index's neighbours only */
+const ALL_PAIRS_BELOW = 5000;
 const NEIGHBOURS = 10;
+/**
+ * Copy scores of fingerprint pairs already compared, keyed by the fingerprints' content (so an edited
+ * photo is compared afresh): moving the slider re-groups without re-comparing pixels.
+ */
+const scoreCache = new Map<string, number>();
+const SCORE_CACHE_MAX = 500_000;
+
+/** 64 bits of content key (two FNV-1a passes with different bases). */
+function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  let g = 0x050c5d1f;
+  for (const b of bytes) {
+    h = Math.imul(h ^ b, 0x01000193);
+    g = Math.imul(g ^ b, 0x01000193);
+  }
+  return `${(h >>> 0).toString(36)}.${(g >>> 0).toString(36)}`;
+}
+
+function cachedCopyScore(a: Uint8Array, b: Uint8Array, ka: string, kb: string): number {
+  const key = ka < kb ? `${ka}:${kb}` : `${kb}:${ka}`;
+  let s = scoreCache.get(key);
+  if (s === undefined) {
+    if (scoreCache.size >= SCORE_CACHE_MAX) scoreCache.clear();
+    s = copyScore(a, b);
+    scoreCache.set(key, s);
+  }
+  return s;
+}
+
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
+export interface DuplicateOptions {
+  /** copy score at or above which two photos are copies */
+  threshold?: number;
+  /** computes (and stores) the fingerprint of a photo indexed before fingerprints existed */
+  fingerprintOf?: (photo: PhotoRow) => Promise<Uint8Array | undefined>;
+}
+
+function unit(v: Float32Array): Float32Array {
+  const n = Math.sqrt(dot(v, v)) || 1;
+  return v.map((x) => x / n);
+}
+
 /**
- * Groups near-duplicates: every pair with cosine ≥ threshold is linked (k-NN over the index, or all
- * pairs in memory while search is exact) and the groups are the connected components.
+ * Groups copies and near-duplicates. Copies (one photo re-encoded, resized, cropped, re-toned or framed)
+ * are linked by the copy score; near-duplicates (other shots of the same moment) by the similarity
+ * embedding. A group's photos that are copies of another carry `copyOf` (the copy to keep: the one with
+ * the most pixels); the others are never proposed for removal.
  */
-export async function findDuplicates(ctx: QueryContext, threshold: number): Promise<DuplicateGroup[]> {
+export async function findDuplicates(ctx: QueryContext, opts: DuplicateOptions = {}): Promise<DuplicateGroup[]> {
+  const threshold = opts.threshold ?? DEFAULT_COPY_THRESHOLD;
   const version = ctx.headVersion();
-  const uf = new UnionFind();
   const ids: number[] = [];
   const vectors: Float32Array[] = [];
   let after = 0;
@@ -23,34 +76,119 @@ export async function findDuplicates(ctx: QueryContext, threshold: number): Prom
     if (chunk.ids.length < 4096) break;
     after = chunk.ids[chunk.ids.length - 1];
   }
-  if (ctx.index.exact) {
-    for (let i = 0; i < ids.length; i++) {
-      for (let j = i + 1; j < ids.length; j++)
-        if (dot(vectors[i], vectors[j]) >= threshold) uf.union(ids[i], ids[j]);
-      if (i % 256 === 255) await yieldNow();
-    }
-  } else {
-    for (let i = 0; i < ids.length; i++) {
-      for (const h of ctx.index.search(vectors[i], NEIGHBOURS + 1))
-        if (h.id !== ids[i] && h.score >= threshold) uf.union(ids[i], h.id);
-      if (i % 256 === 255) await yieldNow();
-    }
-  }
   const pos = new Map(ids.map((id, i) => [id, i]));
+  const spoc = ids.map((id) => {
+    const p = ctx.store.getPooled(id);
+    return p ? unit(p.pooled.S) : undefined;
+  });
+
+  // Candidate pairs (i < j): near-duplicates by the embedding, copy candidates by SPoC.
+  const near = new Map<number, Set<number>>();
+  const copyCandidates: [number, number][] = [];
+  const link = (i: number, j: number) => {
+    const [a, b] = i < j ? [i, j] : [j, i];
+    let s = near.get(a);
+    if (!s) near.set(a, (s = new Set()));
+    s.add(b);
+  };
+  const spocOk = (i: number, j: number) =>
+    !!spoc[i] && !!spoc[j] && dot(spoc[i], spoc[j]) >= CANDIDATE_SPOC;
+  const allPairs = ctx.index.exact || ids.length < ALL_PAIRS_BELOW;
+  for (let i = 0; i < ids.length; i++) {
+    if (allPairs) {
+      for (let j = i + 1; j < ids.length; j++) {
+        if (dot(vectors[i], vectors[j]) >= NEAR_DUPLICATE_COSINE) link(i, j);
+        if (spocOk(i, j)) copyCandidates.push([i, j]);
+      }
+    } else {
+      for (const h of ctx.index.search(vectors[i], NEIGHBOURS + 1)) {
+        const j = pos.get(h.id);
+        if (j === undefined || j === i) continue;
+        if (h.score >= NEAR_DUPLICATE_COSINE) link(i, j);
+        if (i < j && spocOk(i, j)) copyCandidates.push([i, j]);
+      }
+    }
+    if (i % 128 === 127) await yieldNow();
+  }
+
+  // Copy edges: the pixel check on candidates.
+  const involved = [...new Set(copyCandidates.flat())].map((i) => ids[i]);
+  const prints = ctx.store.fingerprints(involved);
+  const rows = ctx.store.photosByIds(involved);
+  if (opts.fingerprintOf)
+    for (const id of involved)
+      if (!prints.has(id) && rows.has(id)) {
+        const f = await opts.fingerprintOf(rows.get(id)!);
+        if (f) prints.set(id, f);
+      }
+  const printKey = new Map([...prints].map(([id, f]) => [id, fnv1a(f)]));
+  const copyUf = new UnionFind();
+  const copyPairs = new Map<string, number>();
+  let done = 0;
+  for (const [i, j] of copyCandidates) {
+    const fa = prints.get(ids[i]);
+    const fb = prints.get(ids[j]);
+    if (fa && fb) {
+      const s = cachedCopyScore(fa, fb, printKey.get(ids[i])!, printKey.get(ids[j])!);
+      if (s >= threshold) {
+        copyUf.union(ids[i], ids[j]);
+        copyPairs.set(`${ids[i]}:${ids[j]}`, s);
+        link(i, j);
+      }
+    }
+    if (++done % 64 === 0) await yieldNow();
+  }
+
+  const uf = new UnionFind();
+  for (const [a, bs] of near) for (const b of bs) uf.union(ids[a], ids[b]);
   const groups = uf.groups();
-  const rows = ctx.store.photosByIds(groups.flat());
+  const photoRows = ctx.store.photosByIds(groups.flat());
+  const copyRoot = (id: number) => copyUf.find(id);
+  const pixels = (id: number) => (photoRows.get(id)!.width ?? 0) * (photoRows.get(id)!.height ?? 0);
+  const pairScore = (a: number, b: number) => copyPairs.get(a < b ? `${a}:${b}` : `${b}:${a}`);
+
   return groups
-    .map((g) => {
-      // Lead with the photo most similar to the rest of its group.
-      const centrality = (a: number) =>
-        g.reduce((s, b) => s + dot(vectors[pos.get(a)!], vectors[pos.get(b)!]), 0);
-      const sorted = [...g].sort((a, b) => centrality(b) - centrality(a) || a - b);
-      const lead = vectors[pos.get(sorted[0])!];
+    .map((g): DuplicateGroup => {
+      // The copy to keep in each cluster of copies: the most pixels, then the biggest file, then the oldest.
+      const keeper = new Map<number, number>();
+      const better = (a: number, b: number) =>
+        pixels(a) - pixels(b) || photoRows.get(a)!.size - photoRows.get(b)!.size || b - a;
+      for (const id of g) {
+        const root = copyRoot(id);
+        const k = keeper.get(root);
+        if (k === undefined || better(id, k) > 0) keeper.set(root, id);
+      }
+      const copyOf = (id: number) => {
+        const k = keeper.get(copyRoot(id))!;
+        return k === id ? null : k;
+      };
+      const clusters = new Set(g.map(copyRoot)).size;
+      if (clusters === 1) {
+        // All one photo: scores are copy scores against the kept copy (direct, else via the chain).
+        const k = keeper.get(copyRoot(g[0]))!;
+        const fk = prints.get(k);
+        const photos: DuplicatePhoto[] = g.map((id) => {
+          const direct = id === k ? 1 : (pairScore(id, k) ?? (fk && prints.get(id) ? copyScore(fk, prints.get(id)!) : threshold));
+          return { photo: photoRows.get(id)!, score: direct, copyOf: copyOf(id) };
+        });
+        photos.sort((a, b) => b.score - a.score || a.photo.id - b.photo.id);
+        return { kind: 'copies', score: Math.min(...photos.map((p) => p.score)), photos };
+      }
+      // Near-duplicates: lead with the photo most similar to the rest; scores are embedding similarities.
+      const centrality = (a: number) => g.reduce((s, b) => s + dot(vectors[pos.get(a)!], vectors[pos.get(b)!]), 0);
+      const lead = [...g].sort((a, b) => centrality(b) - centrality(a) || a - b)[0];
+      const lv = vectors[pos.get(lead)!];
+      const photos: DuplicatePhoto[] = g.map((id) => ({
+        photo: photoRows.get(id)!,
+        score: id === lead ? 1 : dot(lv, vectors[pos.get(id)!]),
+        copyOf: copyOf(id),
+      }));
+      photos.sort((a, b) => b.score - a.score || a.photo.id - b.photo.id);
       return {
-        photos: sorted
-          .map((id) => ({ photo: rows.get(id)!, score: dot(lead, vectors[pos.get(id)!]) }))
-          .sort((a, b) => b.score - a.score),
+        kind: 'near-duplicates',
+        score: Math.min(...photos.map((p) => p.score)),
+        photos,
       };
     })
-    .sort((a, b) => b.photos.length - a.photos.length);
+    .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'copies' ? -1 : 1) || b.photos.length - a.photos.length);
 }

@@ -191,6 +191,7 @@ export class Store {
     this.transaction(() => {
       this.db.prepare('DELETE FROM pooled WHERE photo_id = ?').run(id);
       this.db.prepare('DELETE FROM embeddings WHERE photo_id = ?').run(id);
+      this.db.prepare('DELETE FROM fingerprints WHERE photo_id = ?').run(id);
       this.db
         .prepare(
           `UPDATE photos SET size = ?, mtime = ?, hash = ?, status = 'pending', error = NULL WHERE id = ?`,
@@ -281,6 +282,7 @@ export class Store {
       this.db
         .prepare('INSERT OR REPLACE INTO embeddings (photo_id, head_version, vector) VALUES (?, ?, ?)')
         .run(r.photoId, r.headVersion, float32ToBlob(r.embedding));
+      if (r.fingerprint) this.setFingerprint(r.photoId, r.fingerprint);
       this.db
         .prepare(
           `UPDATE photos SET status = 'indexed', error = NULL, width = ?, height = ?, taken_at = ? WHERE id = ?`,
@@ -311,6 +313,25 @@ export class Store {
         .pluck()
         .all(...args) as number[],
     );
+  }
+
+  // ── copy fingerprints ──────────────────────────────────────────────────────
+
+  setFingerprint(photoId: number, grey: Uint8Array): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO fingerprints (photo_id, grey) VALUES (?, ?)')
+      .run(photoId, Buffer.from(grey.buffer, grey.byteOffset, grey.byteLength));
+  }
+
+  /** Stored fingerprints of these photos (photos without one are absent from the map). */
+  fingerprints(ids: number[]): Map<number, Uint8Array> {
+    const out = new Map<number, Uint8Array>();
+    const get = this.db.prepare('SELECT grey FROM fingerprints WHERE photo_id = ?').pluck();
+    for (const id of ids) {
+      const b = get.get(id) as Buffer | undefined;
+      if (b) out.set(id, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    }
+    return out;
   }
 
   // ── pooled vectors ─────────────────────────────────────────────────────────
