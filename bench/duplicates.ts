@@ -9,7 +9,9 @@
  * kind; same-scene Holidays shots called copies count against precision. findimagedupes (Debian) runs on
  * the same folder when installed.
  *
- *   npm run bench:duplicates -- [--photos N] [--dataset DIR] [--no-cache] [--no-findimagedupes] [--json FILE]
+ *   npm run bench:duplicates -- [--photos N] [--dataset DIR] [--dir DIR] [--no-cache] [--no-findimagedupes] [--json FILE]
+ *
+ * --dir keeps the planted photos in DIR (outside the repository) and reuses them on the next run.
  *
  * --no-cache runs the backbone on every photo; by default pooled vectors of identical model inputs are
  * reused from .bench/ (lib/cached-embedder.ts) — decoding, fingerprints, SQLite, index and query are the
@@ -146,8 +148,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'likeness-bench-dups-'));
 try {
   const ds = loadDataset(datasetDir);
   let t = Date.now();
-  const photosDir = path.join(tmp, 'photos');
-  fs.mkdirSync(photosDir);
+  const photosDir = path.resolve(flagString(flags, 'dir') ?? path.join(tmp, 'photos'));
+  fs.mkdirSync(photosDir, { recursive: true });
   const { dir, photos } = await plantCopies(ds, count, COPY_KINDS, photosDir);
   log(`planted ${photos.length} photos (${count} originals × ${COPY_KINDS.length + 1}) in ${((Date.now() - t) / 1000).toFixed(0)} s`);
   const indexOf = new Map(photos.map((p, i) => [path.basename(p.file), i]));

@@ -64,6 +64,14 @@ export async function plantCopies(
   for (let i = 0; i < n; i++) {
     const base = path.parse(ds.files[i]).name;
     const scene = ds.kind === 'holidays' ? base.slice(0, 4) : ds.labels![i];
+    const orig = path.join(dir, `${base}.jpg`);
+    const files = kinds.map((kind) => path.join(dir, `${base}~${kind}.${kind.endsWith('png') ? 'png' : 'jpg'}`));
+    // A kept folder (--dir) is reused: planting is deterministic.
+    if ([orig, ...files].every((f) => fs.existsSync(f))) {
+      photos.push({ file: orig, source: i, kind: null, scene });
+      kinds.forEach((kind, k) => photos.push({ file: files[k], source: i, kind, scene }));
+      continue;
+    }
     const meta = await sharp(imagePath(ds, i)).metadata();
     const w = meta.width! * UPSCALE;
     const h = meta.height! * UPSCALE;
@@ -72,14 +80,11 @@ export async function plantCopies(
       .resize(w, h, { kernel: 'lanczos3' })
       .jpeg({ quality: 92 })
       .toBuffer();
-    const orig = path.join(dir, `${base}.jpg`);
     fs.writeFileSync(orig, big);
     photos.push({ file: orig, source: i, kind: null, scene });
-    for (const kind of kinds) {
-      const ext = kind.endsWith('png') ? 'png' : 'jpg';
-      const file = path.join(dir, `${base}~${kind}.${ext}`);
-      await plant(sharp(big), kind, w, h).toFile(file);
-      photos.push({ file, source: i, kind, scene });
+    for (const [k, kind] of kinds.entries()) {
+      await plant(sharp(big), kind, w, h).toFile(files[k]);
+      photos.push({ file: files[k], source: i, kind, scene });
     }
   }
   return { dir, photos };
