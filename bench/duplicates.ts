@@ -85,7 +85,8 @@ function score(photos: PlantedPhoto[], called: Set<string>): Figures {
   return out as Figures;
 }
 
-const f1 = (f: KindFigures) => (f.precision + f.recall ? (2 * f.precision * f.recall) / (f.precision + f.recall) : 0);
+const f1 = (f: KindFigures) =>
+  f.precision + f.recall ? (2 * f.precision * f.recall) / (f.precision + f.recall) : 0;
 
 /** Pairs in one cluster of copies, from the API's groups. */
 function likenessPairs(groups: DuplicateGroupInfo[], indexOf: Map<string, number>): Set<string> {
@@ -105,7 +106,12 @@ function likenessPairs(groups: DuplicateGroupInfo[], indexOf: Map<string, number
   return pairs;
 }
 
-function findimagedupesPairs(dir: string, db: string, percent: number, indexOf: Map<string, number>): Set<string> {
+function findimagedupesPairs(
+  dir: string,
+  db: string,
+  percent: number,
+  indexOf: Map<string, number>,
+): Set<string> {
   const out = execFileSync('findimagedupes', ['-q', '-f', db, '-t', `${percent}%`, '--', dir], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
@@ -151,7 +157,9 @@ try {
   const photosDir = path.resolve(flagString(flags, 'dir') ?? path.join(tmp, 'photos'));
   fs.mkdirSync(photosDir, { recursive: true });
   const { dir, photos } = await plantCopies(ds, count, COPY_KINDS, photosDir);
-  log(`planted ${photos.length} photos (${count} originals × ${COPY_KINDS.length + 1}) in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+  log(
+    `planted ${photos.length} photos (${count} originals × ${COPY_KINDS.length + 1}) in ${((Date.now() - t) / 1000).toFixed(0)} s`,
+  );
   const indexOf = new Map(photos.map((p, i) => [path.basename(p.file), i]));
 
   let cached: CachedEmbedder | undefined;
@@ -170,12 +178,16 @@ try {
   const impl: LikenessApi = { ...engine.api, ...unavailableHostMethods('browser') };
   const call = (method: keyof LikenessApi, args: unknown = {}) => dispatch(impl, method, args);
   t = Date.now();
-  const done = new Promise<void>((resolve) => engine.events.subscribe((e) => e.event === 'index.done' && resolve()));
+  const done = new Promise<void>((resolve) =>
+    engine.events.subscribe((e) => e.event === 'index.done' && resolve()),
+  );
   await call('addFolder', { path: dir });
   await done;
   cached?.save();
   const indexSeconds = (Date.now() - t) / 1000;
-  log(`indexed in ${indexSeconds.toFixed(0)} s${cached ? ` (backbone cache: ${cached.stats.hits} hits, ${cached.stats.misses} runs)` : ''}`);
+  log(
+    `indexed in ${indexSeconds.toFixed(0)} s${cached ? ` (backbone cache: ${cached.stats.hits} hits, ${cached.stats.misses} runs)` : ''}`,
+  );
 
   const thresholds = [DEFAULT_COPY_THRESHOLD, ...Array.from({ length: 41 }, (_, i) => 0.8 + i * 0.005)];
   const likeness: { threshold: string; value: number; figures: Figures; seconds: number }[] = [];
@@ -209,7 +221,9 @@ try {
       printRows('findimagedupes (its default 90%, then F1-maximising)', [rows[0], fidBest]);
       fid = { default: rows[0], best: fidBest, seconds };
     } catch (error) {
-      log(`findimagedupes not run: ${(error as Error).message.split('\n')[0]} (apt-get install findimagedupes)`);
+      log(
+        `findimagedupes not run: ${(error as Error).message.split('\n')[0]} (apt-get install findimagedupes)`,
+      );
     }
   }
 

@@ -11,7 +11,14 @@ import sharp, { type Sharp } from 'sharp';
 import type { Dataset } from './datasets';
 import { imagePath } from './datasets';
 
-export const COPY_KINDS = ['jpeg-q50', 'resize-50', 'resize-25', 'crop-85', 'bright-contrast-png', 'border-40'] as const;
+export const COPY_KINDS = [
+  'jpeg-q50',
+  'resize-50',
+  'resize-25',
+  'crop-85',
+  'bright-contrast-png',
+  'border-40',
+] as const;
 export type CopyKind = (typeof COPY_KINDS)[number];
 
 export interface PlantedPhoto {
@@ -48,7 +55,9 @@ function plant(img: Sharp, kind: CopyKind, w: number, h: number): Sharp {
         .linear(1.1, -0.1 * 128)
         .png();
     case 'border-40':
-      return img.extend({ top: 40, bottom: 40, left: 40, right: 40, background: '#ffffff' }).jpeg({ quality: 90 });
+      return img
+        .extend({ top: 40, bottom: 40, left: 40, right: 40, background: '#ffffff' })
+        .jpeg({ quality: 90 });
   }
 }
 
@@ -65,7 +74,9 @@ export async function plantCopies(
     const base = path.parse(ds.files[i]).name;
     const scene = ds.kind === 'holidays' ? base.slice(0, 4) : ds.labels![i];
     const orig = path.join(dir, `${base}.jpg`);
-    const files = kinds.map((kind) => path.join(dir, `${base}~${kind}.${kind.endsWith('png') ? 'png' : 'jpg'}`));
+    const files = kinds.map((kind) =>
+      path.join(dir, `${base}~${kind}.${kind.endsWith('png') ? 'png' : 'jpg'}`),
+    );
     // A kept folder (--dir) is reused: planting is deterministic.
     if ([orig, ...files].every((f) => fs.existsSync(f))) {
       photos.push({ file: orig, source: i, kind: null, scene });

@@ -180,7 +180,9 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
                 (g) =>
                   `# ${g.kind} (score ${g.score.toFixed(3)})\n` +
                   g.photos
-                    .map((h) => `${h.score.toFixed(4)}\t${h.copyOf === null ? 'keep' : 'copy'}\t${h.photo.path}`)
+                    .map(
+                      (h) => `${h.score.toFixed(4)}\t${h.copyOf === null ? 'keep' : 'copy'}\t${h.photo.path}`,
+                    )
                     .join('\n'),
               )
               .join('\n\n'),

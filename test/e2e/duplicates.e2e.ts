@@ -62,7 +62,9 @@ test('copies are marked, near-duplicates are not, scores are shown, choices surv
 
   // The user keeps both photos of the first copy group, then trashes what is still marked.
   const first = dups.groups().and(page.locator('[data-kind=copies]')).first();
-  const firstIds = await first.locator('figure').evaluateAll((fs) => fs.map((f) => Number(f.getAttribute('data-photo-id'))));
+  const firstIds = await first
+    .locator('figure')
+    .evaluateAll((fs) => fs.map((f) => Number(f.getAttribute('data-photo-id'))));
   await first.getByTestId('keep').and(page.locator('[aria-pressed=false]')).click();
   assert.ok((await dups.groupStates('copies'))[0].keep.every(Boolean));
   const marked = copies.slice(1).reduce((n, g) => n + g.keep.filter((k) => !k).length, 0);

@@ -452,7 +452,11 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
         const isCopy = (q: FakePhoto) => dot(p.vector, q.vector) >= Math.max(threshold, 0.9999);
         const photos = [
           { photo: summary(p), score: 1, copyOf: null },
-          ...group.map((q) => ({ photo: summary(q), score: dot(p.vector, q.vector), copyOf: isCopy(q) ? p.id : null })),
+          ...group.map((q) => ({
+            photo: summary(q),
+            score: dot(p.vector, q.vector),
+            copyOf: isCopy(q) ? p.id : null,
+          })),
         ];
         groups.push({
           kind: group.every(isCopy) ? 'copies' : 'near-duplicates',

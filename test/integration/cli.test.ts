@@ -75,9 +75,9 @@ test('index, status, similar, search, duplicates with --json', async () => {
 
   const dup = await run(['duplicates', '--threshold', '0.999', '--json', '--db', db]);
   assert.equal(dup.code, EXIT.ok);
-  const groups = (JSON.parse(dup.out) as { kind: string; photos: { path: string; copyOf: string | null }[] }[]).filter(
-    (g) => g.kind === 'copies',
-  );
+  const groups = (
+    JSON.parse(dup.out) as { kind: string; photos: { path: string; copyOf: string | null }[] }[]
+  ).filter((g) => g.kind === 'copies');
   assert.equal(groups.length, 1);
   assert.deepEqual(groups[0].photos.map((h) => path.basename(h.path)).sort(), ['p2-copy.jpg', 'p2.jpg']);
   assert.equal(groups[0].photos.filter((h) => h.copyOf !== null).length, 1);

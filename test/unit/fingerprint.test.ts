@@ -20,7 +20,8 @@ async function photo(seed: number, width = 640, height = 480): Promise<sharp.Sha
       const o = (y * width + x) * 3;
       let rgb = [(x / width) * 120, (y / height) * 120, 60];
       for (const b of blobs)
-        if ((x / width - b.x) ** 2 + (y / height - b.y) ** 2 < b.r * b.r) rgb = b.c.map((v, k) => (v + rgb[k]) / 2);
+        if ((x / width - b.x) ** 2 + (y / height - b.y) ** 2 < b.r * b.r)
+          rgb = b.c.map((v, k) => (v + rgb[k]) / 2);
       px[o] = rgb[0];
       px[o + 1] = rgb[1];
       px[o + 2] = rgb[2];

@@ -63,7 +63,10 @@ function unit(v: Float32Array): Float32Array {
  * embedding. A group's photos that are copies of another carry `copyOf` (the copy to keep: the one with
  * the most pixels); the others are never proposed for removal.
  */
-export async function findDuplicates(ctx: QueryContext, opts: DuplicateOptions = {}): Promise<DuplicateGroup[]> {
+export async function findDuplicates(
+  ctx: QueryContext,
+  opts: DuplicateOptions = {},
+): Promise<DuplicateGroup[]> {
   const threshold = opts.threshold ?? DEFAULT_COPY_THRESHOLD;
   const version = ctx.headVersion();
   const ids: number[] = [];
@@ -91,8 +94,7 @@ export async function findDuplicates(ctx: QueryContext, opts: DuplicateOptions =
     if (!s) near.set(a, (s = new Set()));
     s.add(b);
   };
-  const spocOk = (i: number, j: number) =>
-    !!spoc[i] && !!spoc[j] && dot(spoc[i], spoc[j]) >= CANDIDATE_SPOC;
+  const spocOk = (i: number, j: number) => !!spoc[i] && !!spoc[j] && dot(spoc[i], spoc[j]) >= CANDIDATE_SPOC;
   const allPairs = ctx.index.exact || ids.length < ALL_PAIRS_BELOW;
   for (let i = 0; i < ids.length; i++) {
     if (allPairs) {
@@ -168,14 +170,18 @@ export async function findDuplicates(ctx: QueryContext, opts: DuplicateOptions =
         const k = keeper.get(copyRoot(g[0]))!;
         const fk = prints.get(k);
         const photos: DuplicatePhoto[] = g.map((id) => {
-          const direct = id === k ? 1 : (pairScore(id, k) ?? (fk && prints.get(id) ? copyScore(fk, prints.get(id)!) : threshold));
+          const direct =
+            id === k
+              ? 1
+              : (pairScore(id, k) ?? (fk && prints.get(id) ? copyScore(fk, prints.get(id)!) : threshold));
           return { photo: photoRows.get(id)!, score: direct, copyOf: copyOf(id) };
         });
         photos.sort((a, b) => b.score - a.score || a.photo.id - b.photo.id);
         return { kind: 'copies', score: Math.min(...photos.map((p) => p.score)), photos };
       }
       // Near-duplicates: lead with the photo most similar to the rest; scores are embedding similarities.
-      const centrality = (a: number) => g.reduce((s, b) => s + dot(vectors[pos.get(a)!], vectors[pos.get(b)!]), 0);
+      const centrality = (a: number) =>
+        g.reduce((s, b) => s + dot(vectors[pos.get(a)!], vectors[pos.get(b)!]), 0);
       const lead = [...g].sort((a, b) => centrality(b) - centrality(a) || a - b)[0];
       const lv = vectors[pos.get(lead)!];
       const photos: DuplicatePhoto[] = g.map((id) => ({
@@ -190,5 +196,7 @@ export async function findDuplicates(ctx: QueryContext, opts: DuplicateOptions =
         photos,
       };
     })
-    .sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'copies' ? -1 : 1) || b.photos.length - a.photos.length);
+    .sort(
+      (a, b) => (a.kind === b.kind ? 0 : a.kind === 'copies' ? -1 : 1) || b.photos.length - a.photos.length,
+    );
 }

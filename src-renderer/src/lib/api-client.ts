@@ -20,7 +20,11 @@ import {
 } from '../../../src-main/engine/api/contract';
 import type { MediaKind } from '../../../src-main/engine/api/media';
 
-export { ApiError, COPY_THRESHOLD_RANGE, DEFAULT_COPY_THRESHOLD } from '../../../src-main/engine/api/contract';
+export {
+  ApiError,
+  COPY_THRESHOLD_RANGE,
+  DEFAULT_COPY_THRESHOLD,
+} from '../../../src-main/engine/api/contract';
 export type * from '../../../src-main/engine/api/contract';
 export type { MediaKind } from '../../../src-main/engine/api/media';
 
