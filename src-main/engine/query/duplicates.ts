@@ -12,7 +12,7 @@ import { UnionFind } from './union-find';
  */
 const CANDIDATE_SPOC = 0.95;
 /** all pairs are compared by SPoC below this library size; above it, the index's neighbours only */
-const ALL_PAIRS_BELOW = 5000;
+const ALL_PAIRS_BELOW = 3000;
 const NEIGHBOURS = 10;
 /**
  * Copy scores of fingerprint pairs already compared, keyed by the fingerprints' content (so an edited
