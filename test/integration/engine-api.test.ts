@@ -130,7 +130,7 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
     assert.ok(pair, JSON.stringify(dups.groups));
     assert.equal(pair.kind, 'copies');
     assert.deepEqual(pair.photos.map((p) => p.photo.name).sort(), ['img1 copy.jpg', 'img1.jpg']);
-    assert.ok(pair.score >= 0.94 && pair.score <= 1);
+    assert.ok(pair.score >= 0.9 && pair.score <= 1);
     assert.equal(pair.photos.filter((p) => p.copyOf !== null).length, 1);
 
     const { album } = await call('createAlbum', { name: 'Blue' });
