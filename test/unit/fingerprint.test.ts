@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { copyScore, FINGERPRINT_SIDE, greyFingerprint } from '../../src-main/engine/decode/fingerprint';
 import { DEFAULT_COPY_THRESHOLD } from '../../src-main/engine/query/duplicate-defaults';
 
 const SIZE = 224;
 
 /** A textured synthetic photo (smooth gradients + blobs), deterministic per seed. */
-async function photo(seed: number, width = 640, height = 480): Promise<sharp.Sharp> {
+async function photo(seed: number, width = 640, height = 480): Promise<Sharp> {
   const px = Buffer.alloc(width * height * 3);
   const blobs = Array.from({ length: 12 }, (_, i) => ({
     x: ((seed * 97 + i * 131) % 100) / 100,
@@ -30,7 +30,7 @@ async function photo(seed: number, width = 640, height = 480): Promise<sharp.Sha
 }
 
 /** The model input the product fingerprints: the centre square, resized. */
-async function print(img: sharp.Sharp): Promise<Uint8Array> {
+async function print(img: Sharp): Promise<Uint8Array> {
   const buf = await sharp(await img.png().toBuffer())
     .resize(SIZE, SIZE, { fit: 'cover' })
     .removeAlpha()
@@ -53,7 +53,7 @@ test('copyScore: edits of one photo are copies; another photo is not; a blank fr
   const src = await photo(3);
   const png = await src.png().toBuffer();
   const original = await print(sharp(png));
-  const edits: Record<string, sharp.Sharp> = {
+  const edits: Record<string, Sharp> = {
     'jpeg q50': sharp(await sharp(png).jpeg({ quality: 50 }).toBuffer()),
     'resize 25%': sharp(png).resize(160, 120),
     'crop 85%': sharp(png).extract({ left: 48, top: 36, width: 544, height: 408 }),
