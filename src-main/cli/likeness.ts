@@ -47,6 +47,7 @@ import { expectedProvider } from '../engine/runtime/provider-choice';
 import { recoverLibrary } from '../engine/recover';
 import { isInsideFolder } from '../engine/scan/inside-folder';
 import { createDefaultEmbedder } from '../engine/embed/default-embedder';
+import { DEFAULT_COPY_THRESHOLD } from '../engine/query/duplicate-defaults';
 import { ProgressView } from './progress-view';
 
 export const EXIT = { ok: 0, error: 1, usage: 2, cancelled: 130 } as const;
@@ -55,7 +56,7 @@ export const USAGE = `Usage:
   likeness index DIR... [--db DIR] [--json]       add folders and index their photos
   likeness similar FILE [-k N] [--json]           photos like one in the library
   likeness search IMAGE [-k N] [--json]           photos like any image file
-  likeness duplicates [--threshold T] [--json]    groups of near-duplicates (T: cosine, default 0.95)
+  likeness duplicates [--threshold T] [--json]    copies (T: copy score, default 0.975) and near-duplicates
   likeness status [--json]                        photo counts and index state
   likeness recover                                rebuild a damaged library from its folders (keeps albums)
   likeness serve [--port N] [--db DIR]            the app in a browser (127.0.0.1)
@@ -91,7 +92,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     db: defaultLibraryDir(env),
     k: 20,
     json: false,
-    threshold: 0.95,
+    threshold: DEFAULT_COPY_THRESHOLD,
     yes: false,
   };
   for (let i = 0; i < rest.length; i++) {
@@ -245,10 +246,32 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       }
       case 'duplicates': {
         const { groups } = await engine.call('duplicates', { threshold: args.threshold });
-        const withPaths = await Promise.all(groups.map((g) => detailsOf(engine!, g)));
-        if (args.json) say(JSON.stringify({ groups: withPaths }));
-        else if (!groups.length) say(`no near-duplicates at cosine ≥ ${args.threshold}`);
-        else say(withPaths.map((g) => g.map((p) => p.path).join('\n')).join('\n\n'));
+        // The contract's groups, each photo with its details (path included)
+        const detailed = await Promise.all(
+          groups.map(async (g) => {
+            const photos = await detailsOf(
+              engine!,
+              g.photos.map((p) => p.photo),
+            );
+            return { ...g, photos: g.photos.map((p, i) => ({ ...p, photo: photos[i] })) };
+          }),
+        );
+        if (args.json) say(JSON.stringify({ groups: detailed }));
+        else if (!groups.length) say(`no copies at copy score ≥ ${args.threshold} and no near-duplicates`);
+        else
+          say(
+            detailed
+              .map(
+                (g) =>
+                  `# ${g.kind} (score ${g.score.toFixed(3)})\n` +
+                  g.photos
+                    .map(
+                      (h) => `${h.score.toFixed(4)}\t${h.copyOf === null ? 'keep' : 'copy'}\t${h.photo.path}`,
+                    )
+                    .join('\n'),
+              )
+              .join('\n\n'),
+          );
         return EXIT.ok;
       }
       case 'status': {

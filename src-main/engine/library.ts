@@ -519,9 +519,18 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return searchByVector(this.ctx, await this.embedImage(p.path, { region: box }), this.withReachable(opts));
   }
 
-  async duplicates(threshold = 0.95): Promise<DuplicateGroup[]> {
-    const groups = await findDuplicates(this.ctx, threshold);
+  /** Copies (copy score ≥ threshold) and near-duplicates; see query/duplicates.ts. */
+  async duplicates(threshold?: number): Promise<DuplicateGroup[]> {
     const gone = new Set(this.unavailableFolders().map((f) => f.id));
+    const groups = await findDuplicates(this.ctx, {
+      threshold,
+      // Photos indexed before fingerprints existed get theirs now (a decode, no model run).
+      fingerprintOf: async (p) => {
+        const f = (await this.embedder.decode(p.path, { thumbnail: false }).catch(() => null))?.fingerprint;
+        if (f) this.store.setFingerprint(p.id, f);
+        return f;
+      },
+    });
     if (!gone.size) return groups;
     return groups
       .map((g) => ({ ...g, photos: g.photos.filter((h) => !gone.has(h.photo.folderId)) }))

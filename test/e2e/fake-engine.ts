@@ -13,8 +13,10 @@ import sharp from 'sharp';
 import {
   ApiError,
   unavailableHostMethods,
+  DEFAULT_COPY_THRESHOLD,
   type AlbumInfo,
   type EventPayloads,
+  type DuplicateGroupInfo,
   type EventSource,
   type FolderInfo,
   type HeadInfo,
@@ -179,9 +181,13 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       const scene = Math.floor(r() * SCENES);
       const portrait = r() < 0.25;
       const dup = i % 50 === 10 && i > 0 ? added[i - 1] : undefined;
+      // another shot of the moment before (a burst): a near-duplicate, not a copy
+      const burst = i % 50 === 20 ? added[i - 1] : undefined;
       const vector = dup
         ? dup.vector.slice()
-        : normalise(sceneCentres[scene].map((x) => x + (r() - 0.5) * 0.55));
+        : burst
+          ? normalise(burst.vector.map((x) => x + (r() - 0.5) * 0.04))
+          : normalise(sceneCentres[scene].map((x) => x + (r() - 0.5) * 0.55));
       const photo: FakePhoto = {
         id,
         folderId,
@@ -477,19 +483,31 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       const shift = sceneCentres[Math.floor((box.x + box.y) * SCENES) % SCENES];
       return search(normalise(v.map((x, i) => x + 0.4 * shift[i])), { k });
     },
-    async duplicates({ threshold }) {
+    async duplicates({ threshold = DEFAULT_COPY_THRESHOLD }) {
+      // Copies: equal vectors (the fake's stand-in for the copy score); near-duplicates: cosine ≥ 0.95.
       const list = visible().filter((p) => p.status === 'indexed');
       const seen = new Set<number>();
-      const groups: PhotoSummary[][] = [];
+      const groups: DuplicateGroupInfo[] = [];
       for (const p of list) {
         if (seen.has(p.id)) continue;
-        const group = list.filter(
-          (q) => q.id !== p.id && !seen.has(q.id) && dot(p.vector, q.vector) >= threshold,
-        );
+        const group = list.filter((q) => q.id !== p.id && !seen.has(q.id) && dot(p.vector, q.vector) >= 0.95);
         if (group.length === 0) continue;
         seen.add(p.id);
         for (const q of group) seen.add(q.id);
-        groups.push([p, ...group].map(summary));
+        const isCopy = (q: FakePhoto) => dot(p.vector, q.vector) >= Math.max(threshold, 0.9999);
+        const photos = [
+          { photo: summary(p), score: 1, copyOf: null },
+          ...group.map((q) => ({
+            photo: summary(q),
+            score: dot(p.vector, q.vector),
+            copyOf: isCopy(q) ? p.id : null,
+          })),
+        ];
+        groups.push({
+          kind: group.every(isCopy) ? 'copies' : 'near-duplicates',
+          score: Math.min(...photos.map((x) => x.score)),
+          photos,
+        });
       }
       return { groups };
     },

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { greyFingerprint } from '../../src-main/engine/decode/fingerprint';
 import type { Pooled } from '../../src-main/engine/head/head-types';
 import type { DecodedPhoto, DecodeRequest, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 
@@ -50,7 +51,10 @@ export class FakeEmbedder implements PhotoEmbedder {
         req.thumbnail === false
           ? null
           : await img.clone().resize(32, 32, { fit: 'inside' }).webp().toBuffer();
-      return { tensor: new Uint8Array(data), width, height, thumbnail, takenAt: null };
+      // the copy fingerprint, as the product takes it: from the photo's centre square
+      const square = await img.clone().removeAlpha().resize(64, 64, { fit: 'cover' }).raw().toBuffer();
+      const fingerprint = greyFingerprint(new Uint8Array(square), 64);
+      return { tensor: new Uint8Array(data), width, height, thumbnail, takenAt: null, fingerprint };
     } catch (err) {
       throw new Error(`Cannot decode ${name}: ${(err as Error).message}`);
     }

@@ -62,10 +62,11 @@ test('index a folder, query it, follow changes on disk without re-embedding unch
   assert.ok([p3.id, hits[0].photo.id].includes(whole[0].photo.id));
   await assert.rejects(lib.searchByRegion(p3.id, { x: 0.5, y: 0, w: 0.8, h: 1 }), /inside the image/);
 
-  // duplicates: the copy pair
-  const dups = await lib.duplicates(0.999);
+  // duplicates: the copy pair, one of them proposed for removal
+  const dups = (await lib.duplicates(0.999)).filter((g) => g.kind === 'copies');
   assert.equal(dups.length, 1);
   assert.deepEqual(dups[0].photos.map((h) => h.photo.id).sort(), [p3.id, hits[0].photo.id].sort());
+  assert.equal(dups[0].photos.filter((h) => h.copyOf !== null).length, 1);
 
   // albums survive a move
   const album = lib.createAlbum('Favourites');

@@ -91,7 +91,19 @@ const fakeApi: LikenessApi = {
   similar: (a) => rec('similar', a, { results: [{ photo: photo(2), score: 0.9 }] }),
   searchByImage: (a) => rec('searchByImage', a, { results: [{ photo: photo(3), score: 0.8 }] }),
   searchByRegion: (a) => rec('searchByRegion', a, { results: [] }),
-  duplicates: (a) => rec('duplicates', a, { groups: [[photo(1), photo(2)]] }),
+  duplicates: (a) =>
+    rec('duplicates', a, {
+      groups: [
+        {
+          kind: 'copies' as const,
+          score: 0.99,
+          photos: [
+            { photo: photo(1), score: 1, copyOf: null },
+            { photo: photo(2), score: 0.99, copyOf: 1 },
+          ],
+        },
+      ],
+    }),
   trashPhotos: (a) => rec('trashPhotos', a, { trashed: a.photoIds, failed: [] }),
   listAlbums: (a) => rec('listAlbums', a, { albums: [album] }),
   createAlbum: (a) => rec('createAlbum', a, { album: { ...album, name: a.name } }),

@@ -153,6 +153,17 @@ export interface TrainingState {
   history: EventPayloads['finetune.progress'][];
 }
 
+/** Copies of one photo, or near-duplicates (other shots of one moment); see engine/query/duplicates.ts. */
+export interface DuplicateGroupInfo {
+  kind: 'copies' | 'near-duplicates';
+  /** the group's lowest score: copy score for copies, similarity for near-duplicates */
+  score: number;
+  /** copyOf: the photo of the group this one is a copy of (the copy to keep), else null */
+  photos: { photo: PhotoSummary; score: number; copyOf: number | null }[];
+}
+
+export { DEFAULT_COPY_THRESHOLD, COPY_THRESHOLD_RANGE } from '../query/duplicate-defaults';
+
 export interface SearchResults {
   results: { photo: PhotoSummary; score: number }[];
 }
@@ -278,8 +289,8 @@ export const methods = {
   searchByRegion: method(s.object({ photoId: id(), box, k: searchOptions.k }), returns<SearchResults>()),
 
   duplicates: method(
-    s.object({ threshold: s.number({ min: 0.5, max: 1 }) }),
-    returns<{ groups: PhotoSummary[][] }>(),
+    s.object({ threshold: s.optional(s.number({ min: 0.5, max: 1 })) }),
+    returns<{ groups: DuplicateGroupInfo[] }>(),
   ),
   /** Moves files to the OS trash (never a hard delete) and forgets them. */
   trashPhotos: method(

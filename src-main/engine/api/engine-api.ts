@@ -327,7 +327,13 @@ function engineApi(
     },
     duplicates: async ({ threshold }) => {
       const groups = await (await library()).duplicates(threshold);
-      return { groups: groups.map((g) => g.photos.map((h) => toPhotoSummary(h.photo))) };
+      return {
+        groups: groups.map((g) => ({
+          kind: g.kind,
+          score: g.score,
+          photos: g.photos.map((h) => ({ photo: toPhotoSummary(h.photo), score: h.score, copyOf: h.copyOf })),
+        })),
+      };
     },
     trashPhotos: async ({ photoIds }) => (await library()).trashPhotos(photoIds, trash),
 

@@ -6,6 +6,7 @@
  * status`, `duplicates`, `similar` on a library photo) never pay for it.
  */
 import { decodeImage } from '../decode/decode-image';
+import { greyFingerprint } from '../decode/fingerprint';
 import { defaultModelsDir, int8ModelPath, loadInstalledModel } from '../model/model-store';
 import { BATCH_SIZE } from '../runtime/execution-provider';
 import { DEFAULT_BACKBONE } from '../model/model-spec';
@@ -67,6 +68,7 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
         height: d.height,
         thumbnail: d.thumbnail,
         takenAt: d.takenAt,
+        fingerprint: greyFingerprint(d.pixels, input.size),
       };
     },
     embed: (tensors) => backbone.run(tensors, input.size),

@@ -14,6 +14,8 @@ export interface DecodedPhoto {
   /** small WebP, or null when not asked for */
   thumbnail: Buffer | null;
   takenAt: number | null;
+  /** the copy fingerprint of the model input (decode/fingerprint.ts); fakes may leave it out */
+  fingerprint?: Uint8Array;
 }
 
 export interface DecodeRequest {

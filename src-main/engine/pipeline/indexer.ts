@@ -299,6 +299,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
                 width: b.photo.width,
                 height: b.photo.height,
                 takenAt: b.photo.takenAt,
+                fingerprint: b.photo.fingerprint,
               }),
             ),
           );

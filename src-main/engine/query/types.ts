@@ -30,7 +30,19 @@ export interface Box {
   h: number;
 }
 
+export interface DuplicatePhoto extends SearchHit {
+  /** the photo of the group this one is a copy of (the copy to keep), or null */
+  copyOf: number | null;
+}
+
 export interface DuplicateGroup {
-  /** best-connected first; score = similarity to the first photo (1 for itself) */
-  photos: SearchHit[];
+  /**
+   * copies: one photo in several files (re-encoded, resized, cropped, re-toned, framed); scores are copy
+   * scores against the copy to keep. near-duplicates: other shots of one moment (bursts, brackets),
+   * possibly with copies among them; scores are similarities to the most central photo.
+   */
+  kind: 'copies' | 'near-duplicates';
+  /** the lowest score in the group */
+  score: number;
+  photos: DuplicatePhoto[];
 }

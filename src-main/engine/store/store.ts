@@ -198,6 +198,7 @@ export class Store {
     this.transaction(() => {
       this.ps.prepare('DELETE FROM pooled WHERE photo_id = ?').run(id);
       this.ps.prepare('DELETE FROM embeddings WHERE photo_id = ?').run(id);
+      this.ps.prepare('DELETE FROM fingerprints WHERE photo_id = ?').run(id);
       this.ps
         .prepare(
           `UPDATE photos SET size = ?, mtime = ?, hash = ?, status = 'pending', error = NULL WHERE id = ?`,
@@ -326,6 +327,7 @@ export class Store {
       this.ps
         .prepare('INSERT OR REPLACE INTO embeddings (photo_id, head_version, vector) VALUES (?, ?, ?)')
         .run(r.photoId, r.headVersion, float32ToBlob(r.embedding));
+      if (r.fingerprint) this.setFingerprint(r.photoId, r.fingerprint);
       this.ps
         .prepare(
           `UPDATE photos SET status = 'indexed', error = NULL, width = ?, height = ?, taken_at = ? WHERE id = ?`,
@@ -357,6 +359,25 @@ export class Store {
         .pluck()
         .all(...args) as number[],
     );
+  }
+
+  // ── copy fingerprints ──────────────────────────────────────────────────────
+
+  setFingerprint(photoId: number, grey: Uint8Array): void {
+    this.ps
+      .prepare('INSERT OR REPLACE INTO fingerprints (photo_id, grey) VALUES (?, ?)')
+      .run(photoId, Buffer.from(grey.buffer, grey.byteOffset, grey.byteLength));
+  }
+
+  /** Stored fingerprints of these photos (photos without one are absent from the map). */
+  fingerprints(ids: number[]): Map<number, Uint8Array> {
+    const out = new Map<number, Uint8Array>();
+    const get = this.ps.prepare('SELECT grey FROM fingerprints WHERE photo_id = ?').pluck();
+    for (const id of ids) {
+      const b = get.get(id) as Buffer | undefined;
+      if (b) out.set(id, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    }
+    return out;
   }
 
   // ── pooled vectors ─────────────────────────────────────────────────────────
@@ -461,7 +482,7 @@ export class Store {
   /** Count and id sum of indexed photos with an embedding of `version`: the fingerprint the index sidecar records. */
   /** Ids of the indexed photos with an embedding of this head version (no vectors: cheap at any size). */
   embeddingIds(version: number): number[] {
-    return this.db
+    return this.ps
       .prepare(
         `SELECT e.photo_id FROM embeddings e JOIN photos ph ON ph.id = e.photo_id
          WHERE e.head_version = ? AND ph.status = 'indexed'`,
@@ -556,7 +577,7 @@ export class Store {
 
   /** Deletes up to `limit` embeddings of head `version`; returns how many it deleted. */
   dropEmbeddings(version: number, limit: number): number {
-    return this.db
+    return this.ps
       .prepare(
         `DELETE FROM embeddings WHERE head_version = ? AND photo_id IN
            (SELECT photo_id FROM embeddings WHERE head_version = ? LIMIT ?)`,

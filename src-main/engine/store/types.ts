@@ -88,6 +88,8 @@ export interface IndexedResult {
   width: number;
   height: number;
   takenAt: number | null;
+  /** the copy fingerprint (decode/fingerprint.ts), when computed */
+  fingerprint?: Uint8Array;
 }
 
 export interface PhotoFilter {

@@ -20,7 +20,12 @@ import {
 } from '../../../src-main/engine/api/contract';
 import type { MediaKind } from '../../../src-main/engine/api/media';
 
-export { ApiError, MAX_IDS_PER_CALL } from '../../../src-main/engine/api/contract';
+export {
+  ApiError,
+  COPY_THRESHOLD_RANGE,
+  DEFAULT_COPY_THRESHOLD,
+  MAX_IDS_PER_CALL,
+} from '../../../src-main/engine/api/contract';
 export type * from '../../../src-main/engine/api/contract';
 export type { MediaKind } from '../../../src-main/engine/api/media';
 

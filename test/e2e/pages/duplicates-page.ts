@@ -21,6 +21,21 @@ export class DuplicatesPage {
     );
   }
 
+  /** Each group of a kind as shown: photo ids, Keep (true) / Remove (false) per photo, the score text. */
+  async groupStates(
+    kind: 'copies' | 'near-duplicates',
+  ): Promise<{ ids: number[]; keep: boolean[]; score: string }[]> {
+    return this.page.locator(`[data-testid=duplicate-group][data-kind=${kind}]`).evaluateAll((groups) =>
+      groups.map((g) => ({
+        ids: [...g.querySelectorAll('figure')].map((f) => Number(f.getAttribute('data-photo-id'))),
+        keep: [...g.querySelectorAll('[data-testid=keep]')].map(
+          (b) => b.getAttribute('aria-pressed') === 'true',
+        ),
+        score: g.querySelector('[data-testid=group-score]')?.textContent?.trim() ?? '',
+      })),
+    );
+  }
+
   async trashMarked(): Promise<void> {
     await this.page.getByTestId('trash-duplicates').click();
   }
