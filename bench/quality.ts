@@ -16,6 +16,7 @@
  * embedder as it ships. --precision: the CPU backbone (default: int8 where built, as the app runs it).
  * --ablation: the in-memory head/model ablation of docs/model.md.
  */
+import { setEnvValue } from '../src-main/engine/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createDefaultEmbedder } from '../src-main/engine/embed/default-embedder';
@@ -190,7 +191,7 @@ async function ablation(base: Pooled[]): Promise<Record<string, string | number>
 
 async function main(): Promise<void> {
   const precision = flagString(flags, 'precision');
-  if (precision) process.env.LIKENESS_PRECISION = precision; // read by the backbone when it loads
+  if (precision) setEnvValue('LIKENESS_PRECISION', precision); // read by the backbone when it loads
   if (flags.has('ablation')) {
     const rows = await ablation(await pooledFor({ fresh: flags.has('fresh') }));
     const md = table(rows);

@@ -61,6 +61,11 @@ export function slowOperationMs(env: Env = process.env): number {
   return n;
 }
 
+/** Sets a variable for this process and the workers it starts later (benchmarks choose a variant so). */
+export function setEnvValue(name: EnvName, value: string): void {
+  process.env[name] = value;
+}
+
 /** A whole number ≥ `min`, or the default when unset. */
 export function envInteger(name: EnvName, fallback: number, min = 0, env: Env = process.env): number {
   const v = envValue(name, env);

@@ -14,6 +14,6 @@ test('the status bar names the hardware and the model version in plain words, de
   assert.doesNotMatch(text, /mixed5|SG|512/, 'no jargon in the line itself');
   assert.match(detail, /mixed5/);
   assert.match(detail, /512-dimensional/);
-  assert.match(detail, /"dml"/);
+  assert.match(detail, /ONNX Runtime: dml/);
   assert.equal(runtimeLabel({ model: null, provider: null, head: null }).text, 'Loading the model…');
 });

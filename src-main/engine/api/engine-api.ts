@@ -6,6 +6,7 @@
  * library open in the background, `status` answers "no model yet" meanwhile, and every other call waits
  * for them (or fails 'unavailable' with the reason if the model cannot be loaded).
  */
+import { expectedProvider } from '../runtime/provider-choice';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BusyError, NotFoundError, NotReadyError } from '../errors';
@@ -124,7 +125,7 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
     const st = lib.status();
     logger.info(
       `library opened: ${st.photos.total} photos (${st.photos.indexed} indexed), head v${st.head.version}, ` +
-        `${embedder.provider} provider`,
+        `${embedder.provider ?? 'model not loaded yet'} (${expectedProvider().provider} expected)`,
     );
     emit({ event: 'library.changed', data: { reason: 'library opened' } });
     if (options.preloadModel !== false && embedder.load) {
