@@ -187,5 +187,6 @@ try {
   if (!argv.includes('--scan-only')) await endToEndBench();
   saveBenchJson('index', results, opt('--json'));
 } finally {
-  fs.rmSync(tmp, { recursive: true, force: true });
+  // retried: the engine's log and index files may still be settling when the library has just closed
+  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
