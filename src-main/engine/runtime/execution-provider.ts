@@ -17,14 +17,8 @@ import {
 
 const require = createRequire(import.meta.url);
 
-export {
-  expectedProvider,
-  missingProviderReason,
-  preferredProviders,
-  type Precision,
-  type ProviderName,
-  type SkippedProvider,
-} from './provider-choice';
+// The choice itself (no ONNX Runtime needed) is provider-choice.ts; callers reach both through here.
+export * from './provider-choice';
 
 export interface ProviderChoice {
   session: ort.InferenceSession;
