@@ -49,12 +49,12 @@ function standInEmbedder(modelId: string, channels: number): PhotoEmbedder {
     description: { name: 'stand-in', tap: 'none', inputSize: 1 },
     async decode(source): Promise<DecodedPhoto> {
       const i = Number(/(\d+)\.jpg$/.exec(String(source))?.[1] ?? 0);
-      const tensor = new Uint8Array(new Uint32Array([i]).buffer);
+      const tensor = { pixels: new Uint8Array(new Uint32Array([i]).buffer), width: 0, height: 0 };
       return { tensor, width: 4000, height: 3000, thumbnail: null, takenAt: null };
     },
     async embed(tensors): Promise<Pooled[]> {
       return tensors.map((t) => {
-        const i = new Uint32Array(t.buffer, t.byteOffset, 1)[0];
+        const i = new Uint32Array(t.pixels.buffer, t.pixels.byteOffset, 1)[0];
         const c = centres[i % centres.length];
         return { S: vector(3 * i + 1, c), M: vector(3 * i + 2, c), G: vector(3 * i + 3, c) };
       });

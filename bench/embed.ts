@@ -11,7 +11,7 @@ import { saveBenchJson } from './lib/save-json';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { decodeImage } from '../src-main/engine/decode/decode-image';
+import { decodeImage, type ModelInput } from '../src-main/engine/decode/decode-image';
 import { Backbone } from '../src-main/engine/embed/backbone';
 import { ensureModel, int8ModelPath } from '../src-main/engine/model/model-store';
 import { DEFAULT_BACKBONE } from '../src-main/engine/model/model-spec';
@@ -70,13 +70,13 @@ async function main(): Promise<void> {
   // Decode alone: as many in flight as libuv's pool has threads (sharp decodes there).
   const inflight = Math.max(2, cores);
   const decodeAll = async () => {
-    const out: Uint8Array[] = new Array(files.length);
+    const out: ModelInput[] = new Array(files.length);
     let next = 0;
     await Promise.all(
       Array.from({ length: inflight }, async () => {
         while (next < files.length) {
           const i = next++;
-          out[i] = (await decodeImage(files[i], { input })).pixels;
+          out[i] = (await decodeImage(files[i], { input })).tensor;
         }
       }),
     );
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const both = await timeIt(async () => {
     const decodeBatch = (start: number) =>
       Promise.all(
-        files.slice(start, start + batch).map((f) => decodeImage(f, { input }).then((d) => d.pixels)),
+        files.slice(start, start + batch).map((f) => decodeImage(f, { input }).then((d) => d.tensor)),
       );
     let pending = decodeBatch(0);
     for (let i = 0; i < files.length; i += batch) {

@@ -10,6 +10,7 @@ import { envValue } from '../../src-main/engine/config';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ModelInput } from '../../src-main/engine/decode/decode-image';
 import type { Pooled } from '../../src-main/engine/head/head-types';
 import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 
@@ -30,7 +31,7 @@ export class CachedEmbedder implements PhotoEmbedder {
   readonly stats: CacheStats = { hits: 0, misses: 0 };
   private readonly entries = new Map<string, Entry>();
   /** decoded tensor → its cache key (placeholders for hits, real tensors for misses) */
-  private readonly keyOf = new WeakMap<Uint8Array, string>();
+  private readonly keyOf = new WeakMap<ModelInput, string>();
   /** sizes of photos decoded on a miss, stored with their vectors */
   private readonly dims = new Map<string, [number, number]>();
   private readonly file: string;
@@ -74,7 +75,7 @@ export class CachedEmbedder implements PhotoEmbedder {
       .digest('hex');
     const hit = this.entries.get(key);
     if (hit) {
-      const tensor = new Uint8Array(1);
+      const tensor = { pixels: new Uint8Array(1), width: 0, height: 0 };
       this.keyOf.set(tensor, key);
       return { tensor, width: hit.width, height: hit.height, thumbnail: null, takenAt: null };
     }
@@ -84,10 +85,10 @@ export class CachedEmbedder implements PhotoEmbedder {
     return decoded;
   }
 
-  async embed(tensors: Uint8Array[]): Promise<Pooled[]> {
+  async embed(tensors: ModelInput[]): Promise<Pooled[]> {
     const out: (Pooled | undefined)[] = tensors.map((t) => {
       const key = this.keyOf.get(t);
-      const e = key && t.length === 1 ? this.entries.get(key) : undefined;
+      const e = key && t.width === 0 ? this.entries.get(key) : undefined;
       return e?.pooled;
     });
     const missing = tensors.map((_, i) => i).filter((i) => !out[i]);

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pooled } from '../../src-main/engine/head/head-types';
-import { decodeImage, type FitMode } from '../../src-main/engine/decode/decode-image';
+import { decodeImage, type FitMode, type ModelInput } from '../../src-main/engine/decode/decode-image';
 import { Backbone } from '../../src-main/engine/embed/backbone';
 import { ensureModel, int8ModelPath } from '../../src-main/engine/model/model-store';
 import { DEFAULT_BACKBONE } from '../../src-main/engine/model/model-spec';
@@ -34,17 +34,17 @@ export interface PooledSet {
   channels: number;
 }
 
-export function mirror(px: Uint8Array, size: number): Uint8Array {
+export function mirror({ pixels: px, width, height }: ModelInput): ModelInput {
   const out = new Uint8Array(px.length);
-  for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) {
-      const s = (y * size + x) * 3;
-      const d = (y * size + (size - 1 - x)) * 3;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 3;
+      const d = (y * width + (width - 1 - x)) * 3;
       out[d] = px[s];
       out[d + 1] = px[s + 1];
       out[d + 2] = px[s + 2];
     }
-  return out;
+  return { pixels: out, width, height };
 }
 
 function encode(sets: Pooled[], c: number): Buffer {
@@ -101,16 +101,10 @@ export async function loadOrComputePooled(datasetDir: string, opts: PooledOption
   for (let i = 0; i < n; i += batch) {
     const idx = Array.from({ length: Math.min(batch, n - i) }, (_, k) => i + k);
     const decoded = await Promise.all(idx.map((j) => decodeImage(paths[j], { input: { size, fit } })));
-    const out = await backbone.run(
-      decoded.map((d) => d.pixels),
-      size,
-    );
+    const out = await backbone.run(decoded.map((d) => d.tensor));
     idx.forEach((j, k) => (pooled[j] = out[k]));
     if (opts.flip) {
-      const outF = await backbone.run(
-        decoded.map((d) => mirror(d.pixels, size)),
-        size,
-      );
+      const outF = await backbone.run(decoded.map((d) => mirror(d.tensor)));
       idx.forEach((j, k) => (flipped[j] = outF[k]));
     }
     if ((i / batch) % 20 === 0)

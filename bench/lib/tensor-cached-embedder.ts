@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ModelInput } from '../../src-main/engine/decode/decode-image';
 import type { Pooled } from '../../src-main/engine/head/head-types';
 import type { PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 
@@ -33,7 +34,8 @@ export function withPooledCache(inner: PhotoEmbedder, name: string): CachedEmbed
   }
   const fresh: [string, Pooled][] = [];
   const stats = { hits: 0, misses: 0 };
-  const keyOf = (t: Uint8Array) => crypto.createHash('sha1').update(t).digest('hex');
+  const keyOf = (t: ModelInput) =>
+    crypto.createHash('sha1').update(`${t.width}x${t.height}`).update(t.pixels).digest('hex');
   return {
     modelId: inner.modelId,
     channels: inner.channels,

@@ -9,11 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { main } from '../../src-main/cli/likeness';
 import { projectBatch } from '../../src-main/engine/head/project';
+import type { ModelInput } from '../../src-main/engine/decode/decode-image';
 import { FakeEmbedder } from './fake-embedder';
 
 class AnnouncingEmbedder extends FakeEmbedder {
   private announced = false;
-  override async embed(tensors: Uint8Array[]) {
+  override async embed(tensors: ModelInput[]) {
     if (!this.announced) {
       this.announced = true;
       process.stdout.write('embedding\n');

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { greyFingerprint } from '../../src-main/engine/decode/fingerprint';
+import type { ModelInput } from '../../src-main/engine/decode/decode-image';
 import type { Pooled } from '../../src-main/engine/head/head-types';
 import type { DecodedPhoto, DecodeRequest, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 
@@ -51,10 +52,11 @@ export class FakeEmbedder implements PhotoEmbedder {
         req.thumbnail === false
           ? null
           : await img.clone().resize(32, 32, { fit: 'inside' }).webp().toBuffer();
-      // the copy fingerprint, as the product takes it: from the photo's centre square
-      const square = await img.clone().removeAlpha().resize(64, 64, { fit: 'cover' }).raw().toBuffer();
-      const fingerprint = greyFingerprint(new Uint8Array(square), 64);
-      return { tensor: new Uint8Array(data), width, height, thumbnail, takenAt: null, fingerprint };
+      // the copy fingerprint, as the product takes it: from the whole photo
+      const whole = await img.clone().removeAlpha().resize(64, 48, { fit: 'cover' }).raw().toBuffer();
+      const fingerprint = greyFingerprint({ pixels: new Uint8Array(whole), width: 64, height: 48 });
+      const tensor = { pixels: new Uint8Array(data), width: 4, height: 4 };
+      return { tensor, width, height, thumbnail, takenAt: null, fingerprint };
     } catch (err) {
       throw new Error(`Cannot decode ${name}: ${(err as Error).message}`);
     }
@@ -64,7 +66,7 @@ export class FakeEmbedder implements PhotoEmbedder {
     return (this.provider = 'cpu');
   }
 
-  async embed(tensors: Uint8Array[]): Promise<Pooled[]> {
+  async embed(tensors: ModelInput[]): Promise<Pooled[]> {
     this.provider = 'cpu';
     this.embedCalls++;
     this.embedded += tensors.length;
@@ -74,7 +76,7 @@ export class FakeEmbedder implements PhotoEmbedder {
       const M = new Float32Array(48);
       const G = new Float32Array(48);
       for (let i = 0; i < 48; i++) {
-        const v = (t[i] ?? 0) / 255;
+        const v = (t.pixels[i] ?? 0) / 255;
         S[i] = v - 0.5;
         M[i] = v * v - 0.33;
         G[i] = Math.sqrt(v) - 0.66;

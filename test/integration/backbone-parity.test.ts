@@ -46,9 +46,9 @@ test(
       for (const file of photos) {
         // The Keras model declares its native input size; our graph takes any size, so compare there.
         const size = reference.inputs[0].shape[1] as number;
-        const { pixels } = await decodeImage(file, { input: { size, fit: spec.fit } });
-        const [ours] = await backbone.run([pixels], size);
-        const ref = referencePooled(reference, pixels, size, spec.preprocess, spec.gemP);
+        const { tensor } = await decodeImage(file, { input: { size, fit: 'crop' } });
+        const [ours] = await backbone.run([tensor]);
+        const ref = referencePooled(reference, tensor.pixels, size, spec.preprocess, spec.gemP);
         for (const k of ['S', 'M', 'G'] as const) {
           const c = cosine(ours[k], ref[k]);
           t.diagnostic(`${path.basename(file)} ${k}: cosine ${c.toFixed(6)}`);
@@ -65,21 +65,30 @@ test(
 test('the backbone in its worker thread returns what the in-thread backbone does, and survives close', async () => {
   const { manifest, modelPath } = ensureModel(DEFAULT_BACKBONE);
   const size = 96; // the graph takes any size; small keeps the test fast
-  const images = [0, 1, 2].map((k) =>
-    Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * (k + 3)) % 251),
-  );
+  // two shapes in one call: the backbone runs each shape apart and keeps the callers' order
+  const images = [0, 1, 2].map((k) => {
+    const height = k === 1 ? (size * 2) / 3 : size;
+    const pixels = Uint8Array.from({ length: size * height * 3 }, (_, i) => (i * (k + 3)) % 251);
+    return { pixels, width: size, height };
+  });
   const direct = new Backbone(manifest, modelPath, undefined, ['cpu']);
   const thread = new BackboneThread(manifest, modelPath, undefined, ['cpu']);
   try {
     // no int8 copy given: fp32, as a GPU would run
     assert.deepEqual(await thread.warm(), { provider: 'cpu', precision: 'fp32', skipped: [] });
-    const [a, b] = await Promise.all([direct.run(images, size), thread.run(images, size)]);
+    const [a, b] = await Promise.all([direct.run(images), thread.run(images)]);
+    const [alone] = await direct.run([images[1]]);
     assert.equal(b.length, 3);
     for (let i = 0; i < 3; i++) for (const k of ['S', 'M', 'G'] as const) assert.deepEqual(b[i][k], a[i][k]);
-    await assert.rejects(thread.run([new Uint8Array(5)], size), /has 5 bytes, expected/);
+    assert.deepEqual(a[1].G, alone.G, 'the odd-shaped photo gets its own result');
+    assert.notDeepEqual(a[0].G, a[1].G);
+    await assert.rejects(
+      thread.run([{ pixels: new Uint8Array(5), width: 2, height: 2 }]),
+      /has 5 bytes, expected 2×2×3/,
+    );
     await thread.close();
     // a closed thread starts a fresh worker on the next call
-    const again = await thread.run(images.slice(0, 1), size);
+    const again = await thread.run(images.slice(0, 1));
     assert.deepEqual(again[0].G, a[0].G);
   } finally {
     await Promise.all([direct.close(), thread.close()]);

@@ -17,15 +17,15 @@ async function halves(width: number, height: number): Promise<Sharp> {
 test('decodes to size×size×3 uint8 and a WebP thumbnail', async () => {
   const png = await (await halves(200, 100)).png().toBuffer();
   const d = await decodeImage(png, { input, thumbnailSize: 32 });
-  assert.equal(d.pixels.length, 64 * 64 * 3);
+  assert.equal(d.tensor.pixels.length, 64 * 64 * 3);
   assert.equal(d.width, 200);
   assert.equal(d.height, 100);
   const meta = await sharp(d.thumbnail!).metadata();
   assert.equal(meta.format, 'webp');
   assert.equal(Math.max(meta.width!, meta.height!), 32);
   // left pixel red, right pixel blue
-  assert.ok(d.pixels[0] > 200 && d.pixels[2] < 50);
-  assert.ok(d.pixels[63 * 3 + 2] > 200 && d.pixels[63 * 3] < 50);
+  assert.ok(d.tensor.pixels[0] > 200 && d.tensor.pixels[2] < 50);
+  assert.ok(d.tensor.pixels[63 * 3 + 2] > 200 && d.tensor.pixels[63 * 3] < 50);
 });
 
 test('EXIF orientation is applied (90° rotation swaps width and height)', async () => {
@@ -34,16 +34,16 @@ test('EXIF orientation is applied (90° rotation swaps width and height)', async
   assert.equal(d.width, 60);
   assert.equal(d.height, 120);
   // After rotating 90° clockwise, the red left half is on top.
-  assert.ok(d.pixels[0] > 200 && d.pixels[2] < 60, 'top is red');
+  assert.ok(d.tensor.pixels[0] > 200 && d.tensor.pixels[2] < 60, 'top is red');
   const bottom = (63 * 64 + 32) * 3;
-  assert.ok(d.pixels[bottom + 2] > 200 && d.pixels[bottom] < 60, 'bottom is blue');
+  assert.ok(d.tensor.pixels[bottom + 2] > 200 && d.tensor.pixels[bottom] < 60, 'bottom is blue');
 });
 
 test('a region decodes only that part of the photo', async () => {
   const png = await (await halves(200, 100)).png().toBuffer();
   const d = await decodeImage(png, { input, region: { x: 0.6, y: 0, w: 0.4, h: 1 } });
-  for (let i = 0; i < d.pixels.length; i += 3)
-    assert.ok(d.pixels[i + 2] > 200 && d.pixels[i] < 50, 'all blue');
+  for (let i = 0; i < d.tensor.pixels.length; i += 3)
+    assert.ok(d.tensor.pixels[i + 2] > 200 && d.tensor.pixels[i] < 50, 'all blue');
 });
 
 test('bad input is a DecodeError naming the file and the cause', async () => {
@@ -106,4 +106,55 @@ test('exif dates: offsets, local time, rubbish', async () => {
   assert.equal(exifDateToMs(undefined), null);
   assert.equal(await exifTakenAt(undefined), null);
   assert.equal(await exifTakenAt(Buffer.from('Exif\0\0garbage that is not TIFF')), null);
+});
+
+test("'full' keeps the whole photo at its aspect, about size² pixels, sides in multiples of 32", async () => {
+  const png = await (await halves(400, 300)).png().toBuffer();
+  const d = await decodeImage(png, { input: { size: 448, fit: 'full' } });
+  assert.deepEqual([d.tensor.width, d.tensor.height], [512, 384]);
+  assert.equal(d.tensor.pixels.length, 512 * 384 * 3);
+  // both halves are there: red at the far left, blue at the far right
+  const row = 100 * 512 * 3;
+  assert.ok(d.tensor.pixels[row] > 200 && d.tensor.pixels[row + 2] < 50);
+  assert.ok(d.tensor.pixels[row + 511 * 3 + 2] > 200 && d.tensor.pixels[row + 511 * 3] < 50);
+  // a panorama is held to 2:1
+  const pano = await decodeImage(await (await halves(1000, 200)).png().toBuffer(), {
+    input: { size: 448, fit: 'full' },
+  });
+  assert.deepEqual([pano.tensor.width, pano.tensor.height], [640, 320]);
+});
+
+test('a uniform white or black border is left out of the model input, not out of the thumbnail', async () => {
+  const inner = await (await halves(300, 200)).png().toBuffer();
+  const plain = await decodeImage(inner, { input: { size: 448, fit: 'full' } });
+  for (const background of ['#ffffff', '#000000']) {
+    const framed = await sharp(inner)
+      .extend({ top: 40, bottom: 40, left: 60, right: 60, background })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+    const d = await decodeImage(framed, { input: { size: 448, fit: 'full' }, thumbnailSize: 64 });
+    assert.deepEqual([d.tensor.width, d.tensor.height], [plain.tensor.width, plain.tensor.height]);
+    let diff = 0;
+    for (let i = 0; i < d.tensor.pixels.length; i++)
+      diff += Math.abs(d.tensor.pixels[i] - plain.tensor.pixels[i]);
+    assert.ok(
+      diff / d.tensor.pixels.length < 6,
+      `${background} border trimmed (mean diff ${diff / d.tensor.pixels.length})`,
+    );
+    const thumb = await sharp(d.thumbnail!).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([thumb.info.width, thumb.info.height], [64, 43], 'the thumbnail keeps the border');
+  }
+  // a coloured frame is content, and a mostly white page is not cut down to its few marks
+  const blueFrame = await sharp(inner)
+    .extend({ top: 40, bottom: 40, left: 60, right: 60, background: '#2050c0' })
+    .png()
+    .toBuffer();
+  const b = await decodeImage(blueFrame, { input: { size: 448, fit: 'full' } });
+  assert.ok(b.tensor.pixels[2] > 150 && b.tensor.pixels[0] < 80, 'the blue frame stays');
+  const page = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#ffffff' } })
+    .composite([{ input: await (await halves(40, 30)).png().toBuffer(), left: 180, top: 135 }])
+    .png()
+    .toBuffer();
+  const p = await decodeImage(page, { input: { size: 448, fit: 'full' } });
+  assert.ok(p.tensor.pixels[0] > 240, 'the page keeps its white');
 });

@@ -36,17 +36,20 @@ async function print(img: Sharp): Promise<Uint8Array> {
     .removeAlpha()
     .raw()
     .toBuffer();
-  return greyFingerprint(new Uint8Array(buf), SIZE);
+  return greyFingerprint({ pixels: new Uint8Array(buf), width: SIZE, height: SIZE });
 }
 
-test('greyFingerprint: a 32×32 box-averaged grey of the square input; refuses the wrong size', () => {
-  const rgb = new Uint8Array(64 * 64 * 3);
-  for (let i = 0; i < 64 * 64; i++) rgb.fill(i % 64 < 32 ? 0 : 255, i * 3, i * 3 + 3);
-  const f = greyFingerprint(rgb, 64);
+test('greyFingerprint: a 32×32 box-averaged grey of the input, whatever its aspect; refuses the wrong size', () => {
+  const [width, height] = [96, 64];
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) rgb.fill(i % width < width / 2 ? 0 : 255, i * 3, i * 3 + 3);
+  const f = greyFingerprint({ pixels: rgb, width, height });
   assert.equal(f.length, FINGERPRINT_SIDE * FINGERPRINT_SIDE);
   assert.equal(f[0], 0);
-  assert.equal(f[FINGERPRINT_SIDE - 1], 255);
-  assert.throws(() => greyFingerprint(rgb, 65), /expected 65×65×3/);
+  assert.equal(f[FINGERPRINT_SIDE / 2 - 1], 0);
+  assert.equal(f[FINGERPRINT_SIDE / 2], 255);
+  assert.equal(f[FINGERPRINT_SIDE * FINGERPRINT_SIDE - 1], 255);
+  assert.throws(() => greyFingerprint({ pixels: rgb, width: 65, height }), /expected 65×64×3/);
 });
 
 test('copyScore: edits of one photo are copies; another photo is not; a blank frame matches nothing', async () => {

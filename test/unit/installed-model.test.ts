@@ -71,7 +71,9 @@ test('a modified model file: the embedder opens, and loading it for inference re
   try {
     assert.equal(embedder.provider, null, 'nothing loaded yet');
     await assert.rejects(embedder.load!(), /does not match its manifest/);
-    await assert.rejects(embedder.embed([new Uint8Array(manifest.input.size ** 2 * 3)]), /does not match/);
+    const size = manifest.input.size;
+    const blank = { pixels: new Uint8Array(size * size * 3), width: size, height: size };
+    await assert.rejects(embedder.embed([blank]), /does not match/);
     assert.equal(embedder.provider, null);
   } finally {
     await embedder.close?.();

@@ -7,14 +7,37 @@ import fs from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import { loadSharp } from '../runtime/lazy-modules';
 import { InvalidInputError } from '../errors';
+import { contentRect } from './border-trim';
 import { exifTakenAt } from './exif-date';
 
-/** How a photo is fitted to the model's square input. */
-export type FitMode = 'squash' | 'crop' | 'pad';
+/**
+ * How a photo is fitted to the model's input: the whole photo with its aspect kept ('full', about size²
+ * pixels; see fullFrameSize), or a size × size square squashed, centre-cropped or padded from it.
+ */
+export type FitMode = 'full' | 'squash' | 'crop' | 'pad';
 
 export interface InputSpec {
   size: number;
   fit: FitMode;
+}
+
+/** The backbone's input for one photo: height × width × 3 uint8, row-major RGB (sharp's raw output). */
+export interface ModelInput {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** The model input's size for a whole photo: its aspect kept (within 1:2…2:1), about size² pixels. */
+export function fullFrameSize(
+  width: number,
+  height: number,
+  size: number,
+): { width: number; height: number } {
+  // Sides in multiples of 32 keep the number of distinct input shapes (and so of batches) small.
+  const round32 = (v: number) => Math.max(32, Math.round(v / 32) * 32);
+  const aspect = Math.min(2, Math.max(0.5, width / height));
+  return { width: round32(size * Math.sqrt(aspect)), height: round32(size / Math.sqrt(aspect)) };
 }
 
 export interface DecodeOptions {
@@ -26,8 +49,8 @@ export interface DecodeOptions {
 }
 
 export interface DecodedImage {
-  /** size × size × 3 uint8, row-major RGB */
-  pixels: Uint8Array;
+  /** the backbone's input (uniform borders trimmed) */
+  tensor: ModelInput;
   width: number;
   height: number;
   thumbnail: Buffer | null;
@@ -152,9 +175,18 @@ export async function decodeImage(
       sharp(mid.data, {
         raw: { width: mid.info.width, height: mid.info.height, channels: mid.info.channels },
       });
-    const fitOpt = fit === 'squash' ? 'fill' : fit === 'crop' ? 'cover' : 'contain';
-    const pixelsP = fromMid()
-      .resize(size, size, { fit: fitOpt, background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
+    // The model sees the photo without its uniform border (border-trim.ts); the thumbnail keeps it.
+    const content = contentRect(mid.data, mid.info.width, mid.info.height, mid.info.channels);
+    const trimmed =
+      content.width === mid.info.width && content.height === mid.info.height
+        ? fromMid()
+        : fromMid().extract(content);
+    const out =
+      fit === 'full' ? fullFrameSize(content.width, content.height, size) : { width: size, height: size };
+    // 'full' fits the photo to a near-identical aspect, so 'cover' only shaves the rounding (< 3%).
+    const fitOpt = fit === 'squash' ? 'fill' : fit === 'pad' ? 'contain' : 'cover';
+    const pixelsP = trimmed
+      .resize(out.width, out.height, { fit: fitOpt, background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -167,7 +199,11 @@ export async function decodeImage(
     const [px, thumbnail] = await Promise.all([pixelsP, thumbP]);
     if (px.info.channels !== 3) throw new Error(`unexpected ${px.info.channels} channels after decoding`);
     return {
-      pixels: new Uint8Array(px.data.buffer, px.data.byteOffset, px.data.byteLength),
+      tensor: {
+        pixels: new Uint8Array(px.data.buffer, px.data.byteOffset, px.data.byteLength),
+        width: px.info.width,
+        height: px.info.height,
+      },
       width,
       height,
       thumbnail,

@@ -1,24 +1,25 @@
 /**
- * The copy fingerprint: a 32×32 grey thumbnail of the model input (the photo's centre square), stored per
+ * The copy fingerprint: a 32×32 grey thumbnail of the model input (the whole photo, borders trimmed), stored per
  * photo. Two photos are copies when one is the other after resampling, re-encoding, a global tone change,
  * a crop or a border — i.e. when their thumbnails correlate after aligning scale and position. Pooled
  * CNN descriptors cannot tell that apart from another shot of the same scene (bracketed exposures and
  * bursts score 0.999 there; see docs/duplicates.md), pixel correlation can.
  */
+import type { ModelInput } from './decode-image';
 
 export const FINGERPRINT_SIDE = 32;
 const N = FINGERPRINT_SIDE;
 
-/** Box-averaged grey (BT.601 luma) of an RGB uint8 square of side `size`. */
-export function greyFingerprint(rgb: Uint8Array, size: number): Uint8Array {
-  if (rgb.length !== size * size * 3) throw new Error(`fingerprint: expected ${size}×${size}×3 pixels`);
+/** Box-averaged grey (BT.601 luma) of a model input, squeezed to N × N whatever its aspect. */
+export function greyFingerprint({ pixels: rgb, width, height }: ModelInput): Uint8Array {
+  if (rgb.length !== width * height * 3) throw new Error(`fingerprint: expected ${width}×${height}×3 pixels`);
   const sum = new Float64Array(N * N);
   const count = new Uint32Array(N * N);
-  for (let y = 0; y < size; y++) {
-    const row = Math.floor((y * N) / size) * N;
-    for (let x = 0; x < size; x++) {
-      const o = (y * size + x) * 3;
-      const k = row + Math.floor((x * N) / size);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor((y * N) / height) * N;
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 3;
+      const k = row + Math.floor((x * N) / width);
       sum[k] += 0.299 * rgb[o] + 0.587 * rgb[o + 1] + 0.114 * rgb[o + 2];
       count[k]++;
     }

@@ -2,7 +2,7 @@
 import type { Pooled } from '../head/head-types';
 import type { ModelManifest } from '../model/model-store';
 import type { ProviderName } from '../runtime/execution-provider';
-import type { BackboneRuntime } from './backbone';
+import type { BackboneRuntime, ShapeBatch } from './backbone';
 
 export interface BackboneWorkerData {
   manifest: ModelManifest;
@@ -13,8 +13,8 @@ export interface BackboneWorkerData {
 
 export type BackboneRequest =
   | { type: 'warm'; id: number }
-  /** `count` photos of size × size × 3 uint8, back to back in `batch` (transferred) */
-  | { type: 'run'; id: number; batch: Uint8Array; count: number; size: number }
+  /** photos of one shape, back to back (pixels transferred) */
+  | { type: 'run'; id: number; batch: ShapeBatch }
   | { type: 'close'; id: number };
 
 export type BackboneReply =

@@ -4,11 +4,12 @@
  * calls fail with the reason and the next call starts a new one.
  */
 import type { Worker } from 'node:worker_threads';
+import type { ModelInput } from '../decode/decode-image';
 import type { Pooled } from '../head/head-types';
 import type { ModelManifest } from '../model/model-store';
 import type { ProviderName } from '../runtime/execution-provider';
 import { spawnModuleWorker } from '../runtime/module-worker';
-import { packBatch, type BackboneRuntime } from './backbone';
+import { runByShape, type BackboneRuntime } from './backbone';
 import type { BackboneReply, BackboneRequest, BackboneWorkerData } from './backbone-protocol';
 
 type Pending = { resolve: (r: BackboneReply) => void; reject: (e: Error) => void };
@@ -85,14 +86,14 @@ export class BackboneThread {
     return r.runtime;
   }
 
-  /** All inputs must share one size (size × size × 3 uint8); runs are serialised by the worker. */
-  async run(images: Uint8Array[], size = this.manifest.input.size): Promise<Pooled[]> {
-    if (images.length === 0) return [];
+  /** Photos of any shapes, one run per shape; runs are serialised by the worker. */
+  async run(inputs: ModelInput[]): Promise<Pooled[]> {
+    if (inputs.length === 0) return [];
     if (!this.provider) await this.warm(); // the first run loads the model; say where it runs
-    const batch = packBatch(images, size);
-    const id = this.nextId++;
-    const r = await this.call<'run'>({ type: 'run', id, batch, count: images.length, size }, [batch.buffer]);
-    return r.pooled;
+    return runByShape(inputs, async (batch) => {
+      const r = await this.call<'run'>({ type: 'run', id: this.nextId++, batch }, [batch.pixels.buffer]);
+      return r.pooled;
+    });
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { envValue } from '../config';
 import { loadOrt } from '../runtime/lazy-modules';
+import type { ModelInput } from '../decode/decode-image';
 import type { Pooled } from '../head/head-types';
 import { checkModelBytes, type ModelManifest } from '../model/model-store';
 import {
@@ -38,15 +39,49 @@ export function backboneModelFor(
       : { model: fp32, precision: 'fp32' };
 }
 
-/** Copies same-size photos (size × size × 3 uint8 each) back to back into one batch buffer. */
-export function packBatch(images: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
-  const per = size * size * 3;
-  const batch = new Uint8Array(per * images.length);
-  images.forEach((img, i) => {
-    if (img.length !== per) throw new Error(`Backbone input ${i} has ${img.length} bytes, expected ${per}`);
-    batch.set(img, i * per);
+/** Inputs of one shape, packed back to back: one backbone run. */
+export interface ShapeBatch {
+  width: number;
+  height: number;
+  count: number;
+  pixels: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Splits a batch of photos into runs of one shape each ('full' inputs keep their aspect, so a batch may
+ * hold a few), remembering where each photo came from. Inputs must be height × width × 3 uint8.
+ */
+export function packByShape(inputs: ModelInput[]): { batches: ShapeBatch[]; order: number[][] } {
+  const groups = new Map<string, number[]>();
+  inputs.forEach((t, i) => {
+    if (t.pixels.length !== t.width * t.height * 3)
+      throw new Error(`Backbone input ${i} has ${t.pixels.length} bytes, expected ${t.width}×${t.height}×3`);
+    const key = `${t.width}x${t.height}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
   });
-  return batch;
+  const order = [...groups.values()];
+  const batches = order.map((idx) => {
+    const { width, height } = inputs[idx[0]];
+    const per = width * height * 3;
+    const pixels = new Uint8Array(per * idx.length);
+    idx.forEach((i, k) => pixels.set(inputs[i].pixels, k * per));
+    return { width, height, count: idx.length, pixels };
+  });
+  return { batches, order };
+}
+
+/** Runs each one-shape batch and puts the results back in the inputs' order. */
+export async function runByShape(
+  inputs: ModelInput[],
+  run: (batch: ShapeBatch) => Promise<Pooled[]>,
+): Promise<Pooled[]> {
+  const { batches, order } = packByShape(inputs);
+  const out = new Array<Pooled>(inputs.length);
+  for (let b = 0; b < batches.length; b++) {
+    const pooled = await run(batches[b]);
+    order[b].forEach((i, k) => (out[i] = pooled[k]));
+  }
+  return out;
 }
 
 export class Backbone {
@@ -96,28 +131,36 @@ export class Backbone {
     return { provider, precision, skipped };
   }
 
+  /** Photos of any shapes, one run per shape. */
+  run(inputs: ModelInput[]): Promise<Pooled[]> {
+    return runByShape(inputs, (b) => this.runBatch(b));
+  }
+
   /**
-   * All inputs must share one size (size × size × 3 uint8). Runs are serialised: ORT already uses
-   * every core inside one run, and interleaving runs only thrashes caches.
+   * One run over photos of one shape. Runs are serialised: ORT already uses every core inside one run,
+   * and interleaving runs only thrashes caches.
    */
-  run(images: Uint8Array[], size = this.manifest.input.size): Promise<Pooled[]> {
-    const job = this.queue.then(() => this.runNow(images, size));
+  runBatch(batch: ShapeBatch): Promise<Pooled[]> {
+    const job = this.queue.then(() => this.runNow(batch));
     this.queue = job.catch(() => {});
     return job;
   }
 
-  private async runNow(images: Uint8Array[], size: number): Promise<Pooled[]> {
-    if (images.length === 0) return [];
-    const batch = packBatch(images, size);
+  private async runNow({ width, height, count, pixels }: ShapeBatch): Promise<Pooled[]> {
+    if (count === 0) return [];
     const { session } = await this.session();
     const { Tensor } = await loadOrt();
     const { outputs } = this.manifest;
     const result = await session.run({
-      [this.manifest.input.name]: new Tensor('uint8', batch, [images.length, size, size, 3]),
+      [this.manifest.input.name]: new Tensor('uint8', pixels, [count, height, width, 3]),
     });
     const c = outputs.dim;
     const take = (name: string, i: number) => (result[name].data as Float32Array).slice(i * c, (i + 1) * c);
-    return images.map((_, i) => ({ S: take(outputs.S, i), M: take(outputs.M, i), G: take(outputs.G, i) }));
+    return Array.from({ length: count }, (_, i) => ({
+      S: take(outputs.S, i),
+      M: take(outputs.M, i),
+      G: take(outputs.G, i),
+    }));
   }
 
   async close(): Promise<void> {

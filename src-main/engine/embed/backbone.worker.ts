@@ -25,9 +25,7 @@ port.on('message', (m: BackboneRequest) => {
   if (m.type === 'warm') {
     backbone.warm().then((runtime) => send({ type: 'warm', id: m.id, runtime }), fail);
   } else if (m.type === 'run') {
-    const per = m.size * m.size * 3;
-    const images = Array.from({ length: m.count }, (_, i) => m.batch.subarray(i * per, (i + 1) * per));
-    backbone.run(images, m.size).then((pooled) => {
+    backbone.runBatch(m.batch).then((pooled) => {
       send(
         { type: 'run', id: m.id, pooled },
         pooled.flatMap((p) => [p.S.buffer, p.M.buffer, p.G.buffer] as ArrayBuffer[]),

@@ -41,11 +41,10 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
     int8ModelPath(manifest, modelPath),
   );
   const input = { size: opts.inputSize ?? manifest.input.size, fit: manifest.input.fit };
-  // The graph accepts any size, so its bytes do not change with the input size; the pooled vectors
-  // do: an override is part of the model's identity (the default keeps the id libraries already use).
-  const sizeTag = input.size === manifest.input.size ? '' : `/${input.size}`;
+  // The graph accepts any size, so its bytes do not change with the input; the pooled vectors do, so
+  // the input's size and fit are part of the model's identity (stored vectors of another are re-made).
   return {
-    modelId: `${modelId}${sizeTag}`,
+    modelId: `${modelId}/${input.size}-${input.fit}`,
     channels: manifest.outputs.dim,
     get provider() {
       return backbone.provider;
@@ -62,16 +61,9 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
         { input, region: req.region, thumbnailSize: req.thumbnail === false ? 0 : THUMBNAIL_SIZE },
         req.label,
       );
-      return {
-        tensor: d.pixels,
-        width: d.width,
-        height: d.height,
-        thumbnail: d.thumbnail,
-        takenAt: d.takenAt,
-        fingerprint: greyFingerprint(d.pixels, input.size),
-      };
+      return { ...d, fingerprint: greyFingerprint(d.tensor) };
     },
-    embed: (tensors) => backbone.run(tensors, input.size),
+    embed: (tensors) => backbone.run(tensors),
     close: () => backbone.close(),
   };
 }

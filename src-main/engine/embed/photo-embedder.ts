@@ -3,11 +3,12 @@
  * batch of decoded photos. The default implementation is default-embedder.ts; tests inject fakes.
  */
 import type { AcceleratorInfo } from '../api/contract';
+import type { ModelInput } from '../decode/decode-image';
 import type { Pooled } from '../head/head-types';
 
 export interface DecodedPhoto {
-  /** the backbone's input: uint8 RGB, inputSize × inputSize × 3 (opaque to the pipeline) */
-  tensor: Uint8Array;
+  /** the backbone's input (opaque to the pipeline) */
+  tensor: ModelInput;
   /** oriented size of the original */
   width: number;
   height: number;
@@ -45,7 +46,7 @@ export interface PhotoEmbedder {
   load?(): Promise<string>;
   /** throws DecodeError (a clear message naming the file and the cause) */
   decode(source: string | Buffer, request?: DecodeRequest): Promise<DecodedPhoto>;
-  /** batched backbone: one Pooled per decoded photo, in order */
-  embed(tensors: Uint8Array[]): Promise<Pooled[]>;
+  /** batched backbone: one Pooled per decoded photo, in order (inputs may differ in shape) */
+  embed(tensors: ModelInput[]): Promise<Pooled[]>;
   close?(): Promise<void>;
 }

@@ -25,7 +25,7 @@ export interface WhiteningOptions {
 export const DEFAULT_HEAD: Required<WhiteningOptions> = {
   combo: 'SG',
   dim: 256,
-  shrinkage: 0.3,
+  shrinkage: 0.5,
   power: 1,
   maxSamples: 20000,
 };

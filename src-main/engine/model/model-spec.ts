@@ -25,11 +25,12 @@ export const BACKBONES: Record<string, BackboneSpec> = {
   'inception_v3-mixed5': {
     source: 'inception_v3',
     tap: 'mixed5',
-    // Above the network's native 299, chosen by the served benchmark (docs/model.md): on Holidays 448
-    // serves 80.6 mAP, 336 78.5; a centre crop beats squashing or padding the whole photo. The graph does
-    // not depend on the size, so changing it must also change the model id (default-embedder.ts).
+    // Above the network's native 299, chosen by the served benchmark (docs/model.md). The whole photo at
+    // its own aspect (about 448² pixels, borders trimmed) serves more than a 448 centre crop, which drops
+    // a quarter of every 4:3 photo, for the same compute. The graph does not depend on the input's shape;
+    // the model id does (default-embedder.ts), so changing either re-embeds a library.
     inputSize: 448,
-    fit: 'crop',
+    fit: 'full',
     preprocess: { scale: 1 / 255, offset: 0 },
     gemP: 3,
   },

@@ -250,7 +250,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         inFlight.add(id);
         try {
           const photo = await this.embedder.decode(row.path);
-          if (photo.tensor.length === 0) throw new Error('decoder returned an empty tensor');
+          if (photo.tensor.pixels.length === 0) throw new Error('decoder returned an empty tensor');
           await queue.push({ id, path: row.path, photo });
         } catch (err) {
           fail(id, row.path, err);

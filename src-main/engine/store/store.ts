@@ -67,8 +67,13 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * A write transaction. IMMEDIATE takes the write lock up front, so a concurrent writer (the index
+   * worker's connection) makes it wait out busy_timeout; a deferred one that read first would instead
+   * fail at once with "database is locked" when it tries to write after the other commits.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   // ── folders ────────────────────────────────────────────────────────────────
