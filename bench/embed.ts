@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       Array.from({ length: inflight }, async () => {
         while (next < files.length) {
           const i = next++;
-          out[i] = (await decodeImage(files[i], { input })).pixels;
+          out[i] = (await decodeImage(files[i], { input })).tensor;
         }
       }),
     );
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const both = await timeIt(async () => {
     const decodeBatch = (start: number) =>
       Promise.all(
-        files.slice(start, start + batch).map((f) => decodeImage(f, { input }).then((d) => d.pixels)),
+        files.slice(start, start + batch).map((f) => decodeImage(f, { input }).then((d) => d.tensor)),
       );
     let pending = decodeBatch(0);
     for (let i = 0; i < files.length; i += batch) {

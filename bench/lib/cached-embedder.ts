@@ -11,7 +11,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Pooled } from '../../src-main/engine/head/head-types';
-import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
+import type { DecodedPhoto } from '../../src-main/engine/decode/decode-image';
+import type { DecodeRequest, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 
 interface Entry {
   pooled: Pooled;

@@ -102,13 +102,13 @@ export async function loadOrComputePooled(datasetDir: string, opts: PooledOption
     const idx = Array.from({ length: Math.min(batch, n - i) }, (_, k) => i + k);
     const decoded = await Promise.all(idx.map((j) => decodeImage(paths[j], { input: { size, fit } })));
     const out = await backbone.run(
-      decoded.map((d) => d.pixels),
+      decoded.map((d) => d.tensor),
       size,
     );
     idx.forEach((j, k) => (pooled[j] = out[k]));
     if (opts.flip) {
       const outF = await backbone.run(
-        decoded.map((d) => mirror(d.pixels, size)),
+        decoded.map((d) => mirror(d.tensor, size)),
         size,
       );
       idx.forEach((j, k) => (flipped[j] = outF[k]));

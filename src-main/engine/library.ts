@@ -4,12 +4,8 @@ import { BusyError, InvalidInputError, NotFoundError, NotReadyError } from './er
 import { headOutDim } from './head/head-types';
 import { AnnIndex, type AnnOptions } from './index/ann-index';
 import type { PhotoEmbedder } from './embed/photo-embedder';
-import {
-  FineTuneJob,
-  type EpochProgress,
-  type FineTuneOutcome,
-  type TrainingState,
-} from './finetune/finetune-job';
+import { FineTuneJob } from './finetune/finetune-job';
+import type { EpochProgress, FineTuneOutcome, TrainingState } from './finetune/training-state';
 import type { FinetuneOptions } from './finetune/trainer';
 import { buildTrainingSet } from './finetune/training-set';
 import { silentLogger, type Logger } from './log/logger';
@@ -27,7 +23,8 @@ import { TypedEmitter } from './pipeline/typed-emitter';
 import { findDuplicates } from './query/duplicates';
 import { validateBox } from './query/region';
 import { searchByVector, type QueryContext } from './query/search';
-import type { Box, DuplicateGroup, SearchHit, SearchOptions } from './query/types';
+import type { DuplicateGroup, SearchHit, SearchOptions } from './query/types';
+import type { Box } from './decode/box';
 import { checkNewFolder } from './scan/folder-check';
 import { emptyScanReport, syncFolder, type ScanReport } from './scan/sync-folder';
 import { isInsideFolder } from './scan/inside-folder';
@@ -48,14 +45,7 @@ import {
 } from './store/photo-listing';
 import { Store } from './store/store';
 import { describeWriteError, errorCode } from './store/write-errors';
-import type {
-  AlbumRow,
-  FolderRow,
-  HeadSummary,
-  PhotoRow,
-  PhotoStatus,
-  StatusCounts,
-} from './store/types';
+import type { AlbumRow, FolderRow, HeadSummary, PhotoRow, PhotoStatus, StatusCounts } from './store/types';
 
 export interface LibraryOptions {
   ann?: Partial<AnnOptions>;

@@ -46,7 +46,7 @@ test(
       for (const file of photos) {
         // The Keras model declares its native input size; our graph takes any size, so compare there.
         const size = reference.inputs[0].shape[1] as number;
-        const { pixels } = await decodeImage(file, { input: { size, fit: spec.fit } });
+        const { tensor: pixels } = await decodeImage(file, { input: { size, fit: spec.fit } });
         const [ours] = await backbone.run([pixels], size);
         const ref = referencePooled(reference, pixels, size, spec.preprocess, spec.gemP);
         for (const k of ['S', 'M', 'G'] as const) {

@@ -53,7 +53,7 @@ test(
     const pixels = await Promise.all(
       idx.map(
         async (i) =>
-          (await decodeImage(imagePath(ds, i), { input: { size, fit: manifest.input.fit } })).pixels,
+          (await decodeImage(imagePath(ds, i), { input: { size, fit: manifest.input.fit } })).tensor,
       ),
     );
     const fp32 = new Backbone(manifest, modelPath, undefined, ['cpu'], null);

@@ -17,15 +17,15 @@ async function halves(width: number, height: number): Promise<Sharp> {
 test('decodes to size×size×3 uint8 and a WebP thumbnail', async () => {
   const png = await (await halves(200, 100)).png().toBuffer();
   const d = await decodeImage(png, { input, thumbnailSize: 32 });
-  assert.equal(d.pixels.length, 64 * 64 * 3);
+  assert.equal(d.tensor.length, 64 * 64 * 3);
   assert.equal(d.width, 200);
   assert.equal(d.height, 100);
   const meta = await sharp(d.thumbnail!).metadata();
   assert.equal(meta.format, 'webp');
   assert.equal(Math.max(meta.width!, meta.height!), 32);
   // left pixel red, right pixel blue
-  assert.ok(d.pixels[0] > 200 && d.pixels[2] < 50);
-  assert.ok(d.pixels[63 * 3 + 2] > 200 && d.pixels[63 * 3] < 50);
+  assert.ok(d.tensor[0] > 200 && d.tensor[2] < 50);
+  assert.ok(d.tensor[63 * 3 + 2] > 200 && d.tensor[63 * 3] < 50);
 });
 
 test('EXIF orientation is applied (90° rotation swaps width and height)', async () => {
@@ -34,16 +34,16 @@ test('EXIF orientation is applied (90° rotation swaps width and height)', async
   assert.equal(d.width, 60);
   assert.equal(d.height, 120);
   // After rotating 90° clockwise, the red left half is on top.
-  assert.ok(d.pixels[0] > 200 && d.pixels[2] < 60, 'top is red');
+  assert.ok(d.tensor[0] > 200 && d.tensor[2] < 60, 'top is red');
   const bottom = (63 * 64 + 32) * 3;
-  assert.ok(d.pixels[bottom + 2] > 200 && d.pixels[bottom] < 60, 'bottom is blue');
+  assert.ok(d.tensor[bottom + 2] > 200 && d.tensor[bottom] < 60, 'bottom is blue');
 });
 
 test('a region decodes only that part of the photo', async () => {
   const png = await (await halves(200, 100)).png().toBuffer();
   const d = await decodeImage(png, { input, region: { x: 0.6, y: 0, w: 0.4, h: 1 } });
-  for (let i = 0; i < d.pixels.length; i += 3)
-    assert.ok(d.pixels[i + 2] > 200 && d.pixels[i] < 50, 'all blue');
+  for (let i = 0; i < d.tensor.length; i += 3)
+    assert.ok(d.tensor[i + 2] > 200 && d.tensor[i] < 50, 'all blue');
 });
 
 test('bad input is a DecodeError naming the file and the cause', async () => {

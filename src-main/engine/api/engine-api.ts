@@ -14,14 +14,13 @@ import { createDefaultEmbedder, type EmbedderOptions } from '../embed/default-em
 import type { PhotoEmbedder } from '../embed/photo-embedder';
 import type { FinetuneOptions } from '../finetune/trainer';
 import { Library, type LibraryOptions } from '../library';
-import type { SearchHit, SearchOptions as EngineSearchOptions } from '../query/types';
+import type { SearchHit } from '../query/types';
 import type { PhotoRow } from '../store/types';
 import {
   ApiError,
   type EngineApi,
   type EventSource,
   type LikenessEvent,
-  type SearchOptions,
   type SearchResults,
 } from './contract';
 import { libraryImages } from './library-images';
@@ -202,18 +201,6 @@ const summaries = (hits: SearchHit[]): SearchResults => ({
   results: hits.map((h) => ({ photo: toPhotoSummary(h.photo), score: h.score })),
 });
 
-/** The contract's search options → the engine's (the same names; undefined ones left out). */
-function searchOptions(o: SearchOptions): EngineSearchOptions {
-  const out: EngineSearchOptions = {};
-  if (o.k !== undefined) out.k = o.k;
-  if (o.threshold !== undefined) out.threshold = o.threshold;
-  if (o.expand !== undefined) out.expand = o.expand;
-  if (o.folderId !== undefined) out.folderId = o.folderId;
-  if (o.from !== undefined) out.from = o.from;
-  if (o.to !== undefined) out.to = o.to;
-  return out;
-}
-
 function engineApi(
   library: () => Promise<Library>,
   trash: (file: string) => Promise<void>,
@@ -278,16 +265,15 @@ function engineApi(
     },
 
     // ── queries ──────────────────────────────────────────────────────────────────────────────────────
-    similar: async ({ photoId, ...opts }) =>
-      summaries((await library()).similar(photoId, searchOptions(opts))),
+    similar: async ({ photoId, ...opts }) => summaries((await library()).similar(photoId, opts)),
     searchByImage: async ({ bytesBase64, name, ...opts }) => {
       const lib = await library();
       const label = name?.trim() || 'The dropped image';
       const vector = await lib.embedImage(Buffer.from(bytesBase64, 'base64'), { label });
-      return summaries(lib.searchByVector(vector, searchOptions(opts)));
+      return summaries(lib.searchByVector(vector, opts));
     },
     searchByRegion: async ({ photoId, box, k }) =>
-      summaries(await (await library()).searchByRegion(photoId, box, searchOptions({ k }))),
+      summaries(await (await library()).searchByRegion(photoId, box, { k })),
     duplicates: async ({ threshold }) => {
       const groups = await (await library()).duplicates(threshold);
       return {

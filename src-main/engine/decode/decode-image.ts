@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import type { Sharp } from 'sharp';
 import { loadSharp } from '../runtime/lazy-modules';
 import { InvalidInputError } from '../errors';
+import type { Box } from './box';
 import { exifTakenAt } from './exif-date';
 
 /** How a photo is fitted to the model's square input. */
@@ -22,16 +23,21 @@ export interface DecodeOptions {
   /** longest side of the WebP thumbnail (of the decoded area); 0 = none */
   thumbnailSize?: number;
   /** region of the photo to use, in 0..1 of its (oriented) width/height */
-  region?: { x: number; y: number; w: number; h: number };
+  region?: Box;
 }
 
-export interface DecodedImage {
-  /** size × size × 3 uint8, row-major RGB */
-  pixels: Uint8Array;
+/** A decoded photo: what the embedder and the indexer work with. */
+export interface DecodedPhoto {
+  /** the backbone's input: size × size × 3 uint8, row-major RGB (opaque to the pipeline) */
+  tensor: Uint8Array;
+  /** oriented size of the original */
   width: number;
   height: number;
+  /** small WebP, or null when not asked for */
   thumbnail: Buffer | null;
   takenAt: number | null;
+  /** the copy fingerprint of the model input (fingerprint.ts), added by the embedder; fakes may leave it out */
+  fingerprint?: Uint8Array;
 }
 
 /** Refuse decompression bombs: 200 megapixels is well above any camera's output. */
@@ -93,7 +99,7 @@ export async function decodeImage(
   source: string | Buffer,
   opts: DecodeOptions,
   label?: string,
-): Promise<DecodedImage> {
+): Promise<DecodedPhoto> {
   const name = label ?? (typeof source === 'string' ? source : 'dropped image');
   let buf: Buffer;
   try {
@@ -167,7 +173,7 @@ export async function decodeImage(
     const [px, thumbnail] = await Promise.all([pixelsP, thumbP]);
     if (px.info.channels !== 3) throw new Error(`unexpected ${px.info.channels} channels after decoding`);
     return {
-      pixels: new Uint8Array(px.data.buffer, px.data.byteOffset, px.data.byteLength),
+      tensor: new Uint8Array(px.data.buffer, px.data.byteOffset, px.data.byteLength),
       width,
       height,
       thumbnail,

@@ -11,7 +11,8 @@ import { defaultModelsDir, int8ModelPath, loadInstalledModel } from '../model/mo
 import { BATCH_SIZE } from '../runtime/execution-provider';
 import { DEFAULT_BACKBONE } from '../model/model-spec';
 import { BackboneThread } from './backbone-thread';
-import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from './photo-embedder';
+import type { DecodedPhoto } from '../decode/decode-image';
+import type { DecodeRequest, PhotoEmbedder } from './photo-embedder';
 
 export const THUMBNAIL_SIZE = 320;
 
@@ -62,14 +63,7 @@ export async function createDefaultEmbedder(opts: EmbedderOptions = {}): Promise
         { input, region: req.region, thumbnailSize: req.thumbnail === false ? 0 : THUMBNAIL_SIZE },
         req.label,
       );
-      return {
-        tensor: d.pixels,
-        width: d.width,
-        height: d.height,
-        thumbnail: d.thumbnail,
-        takenAt: d.takenAt,
-        fingerprint: greyFingerprint(d.pixels, input.size),
-      };
+      return { ...d, fingerprint: greyFingerprint(d.tensor, input.size) };
     },
     embed: (tensors) => backbone.run(tensors, input.size),
     close: () => backbone.close(),

@@ -9,32 +9,7 @@ import type { HeadWeights, Pooled } from '../head/head-types';
 import { silentLogger, type Logger } from '../log/logger';
 import { startTrainingWorker, type TrainingHandle } from './run-in-worker';
 import { FINETUNE_DEFAULTS, type FinetuneOptions } from './trainer';
-
-/** One epoch of a run; epoch 0 is the starting head (no loss yet). The contract's 'finetune.progress'. */
-export interface EpochProgress {
-  epoch: number;
-  epochs: number;
-  loss: number | null;
-  heldOutR1: number | null;
-}
-
-/** How a run ended. The contract's 'finetune.done'. */
-export interface FineTuneOutcome {
-  adopted: boolean;
-  /** the candidate's head version, kept whether adopted or not (null: the run ended without one) */
-  version: number | null;
-  /** held-out Recall@1 of the current head and of the candidate */
-  before: number | null;
-  after: number | null;
-  message: string;
-}
-
-/** A fine-tuning run in progress: its epochs so far, from epoch 0 (the current head's held-out figure). */
-export interface TrainingState {
-  /** the most epochs the run may take */
-  epochs: number;
-  history: EpochProgress[];
-}
+import type { EpochProgress, FineTuneOutcome, TrainingState } from './training-state';
 
 /** What a run trains on; built by the Library (training-set rules live in training-set.ts). */
 export interface TrainingSet {

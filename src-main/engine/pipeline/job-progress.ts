@@ -1,0 +1,19 @@
+/**
+ * Where an indexing job stands, as every surface shows it (the contract's `JobProgress` is this type).
+ * Dependency-free: the contract and the renderer import it.
+ */
+/** 'scanning' is the renderer's own state between adding a folder and the first progress. */
+export type JobState = 'scanning' | 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled' | 'failed';
+
+export interface JobProgress {
+  /** photos finished, failed ones included */
+  done: number;
+  total: number;
+  /** photos per second over the recent window */
+  rate: number;
+  /** whole seconds, never negative */
+  etaSeconds: number | null;
+  /** file name being processed (never its path), if any */
+  current: string | null;
+  state: JobState;
+}
