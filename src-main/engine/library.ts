@@ -10,7 +10,7 @@ import type { FinetuneOptions } from './finetune/trainer';
 import { buildTrainingSet } from './finetune/training-set';
 import { silentLogger, type Logger } from './log/logger';
 import { HeadManager } from './pipeline/head-manager';
-import { DEFAULT_HEAD_OPS, type HeadOps } from './pipeline/head-ops';
+import { DEFAULT_HEAD_OPS, type HeadOps } from './head/head-ops';
 import {
   Indexer,
   type IndexerEvents,

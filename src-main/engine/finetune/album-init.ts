@@ -16,6 +16,7 @@
  *
  * Returns one D×D matrix per branch, to be composed with the head's W (W' = M W).
  */
+import { l2NormalizeRows } from '../head/project';
 import { symmetricEigen } from '../head/symmetric-eigen';
 import { TopK } from '../index/vector-math';
 
@@ -59,19 +60,9 @@ export interface AlbumInit {
   pseudo: { index: number; album: number }[];
 }
 
-/** Scales `len` values of `a` from `off` to unit length (a zero row stays zero). */
-function normalize(a: Float64Array | Float32Array, off: number, len: number): void {
-  let s = 0;
-  for (let i = 0; i < len; i++) s += a[off + i] * a[off + i];
-  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-  for (let i = 0; i < len; i++) a[off + i] *= inv;
-}
-
 /** Each d-long row of y, as a unit Float64 row. */
 function normalizedRows(y: Float32Array, d: number): Float64Array {
-  const out = Float64Array.from(y);
-  for (let o = 0; o < out.length; o += d) normalize(out, o, d);
-  return out;
+  return l2NormalizeRows(Float64Array.from(y), y.length / d, d);
 }
 
 /** Σ_k f(λ_k) v_k v_kᵀ over the first `count` eigenpairs (rows of `vectors`). */
@@ -204,15 +195,11 @@ function embedAll(z: Float64Array[], dims: number[], M: Float64Array[]): Float32
   let off = 0;
   z.forEach((zb, b) => {
     const d = dims[b];
-    const t = applyRows(M[b], zb, d);
-    for (let r = 0; r < n; r++) {
-      normalize(t, r * d, d);
-      out.set(t.subarray(r * d, r * d + d), r * total + off);
-    }
+    const t = l2NormalizeRows(applyRows(M[b], zb, d), n, d);
+    for (let r = 0; r < n; r++) out.set(t.subarray(r * d, r * d + d), r * total + off);
     off += d;
   });
-  for (let r = 0; r < n; r++) normalize(out, r * total, total);
-  return out;
+  return l2NormalizeRows(out, n, total);
 }
 
 /**
