@@ -1,7 +1,9 @@
 /**
- * Browser mode's engine in a worker thread. The serving thread keeps only what must answer at once:
- * the forwarded contract, and photo pixels read straight from their files (by id, after a point query on
- * a read-only connection), so thumbnails never wait behind the engine's queue.
+ * The serving side of an engine that runs elsewhere: browser mode's worker thread here, Electron's
+ * utility process (src-main/electron/engine-process.ts) over the same channel. The serving side keeps
+ * only what must answer at once: the forwarded contract, and photo pixels read straight from their files
+ * (by id, after a point query on a read-only connection), so thumbnails never wait behind the engine's
+ * queue.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import { spawnModuleWorker } from '../runtime/module-worker';
 import { THUMBNAILS_FOLDER, thumbnailFile } from '../pipeline/indexer';
 import { DB_FILE } from '../store/open-database';
 import { Store } from '../store/store';
-import { connectEngine, type ChannelMessage } from './engine-channel';
+import { connectEngine, type ChannelMessage, type Endpoint } from './engine-channel';
 
 export interface EngineWorkerOptions {
   dbDir: string;
@@ -21,33 +23,27 @@ export interface EngineWorkerOptions {
   log?: (message: string) => void;
 }
 
-export async function createEngineInWorker(options: EngineWorkerOptions): Promise<EngineHost> {
+export interface RemoteEngineOptions extends EngineWorkerOptions {
+  /** the channel to the engine side */
+  endpoint: Endpoint;
+  /** ends the engine side once it has closed (terminate the worker, end the process) */
+  stop(): Promise<void>;
+}
+
+/**
+ * The EngineHost for an engine across `endpoint`; resolves when the engine answers calls. `lost` is for
+ * the transport to say the engine side died (before ready: the start fails with the reason).
+ */
+export async function hostRemoteEngine(
+  options: RemoteEngineOptions,
+  lost: (onLost: (reason: string) => void) => void,
+): Promise<EngineHost> {
   const log = options.log ?? ((m: string) => process.stderr.write(`likeness: ${m}\n`));
   const dbDir = path.resolve(options.dbDir);
-  const worker = spawnModuleWorker(import.meta.url, './engine.worker', { dbDir });
-  const remote = connectEngine(
-    {
-      post: (m) => worker.postMessage(m),
-      listen: (h) => worker.on('message', (m: ChannelMessage) => h(m)),
-    },
-    { trash: options.trash, log },
-  );
-  // createEngineApi returns before the model loads; the worker says when it answers calls.
-  await new Promise<void>((resolve, reject) => {
-    const onMessage = (m: { type?: string }) => {
-      if (m?.type !== 'ready') return;
-      worker.off('message', onMessage);
-      worker.off('error', reject);
-      resolve();
-    };
-    worker.on('message', onMessage);
-    worker.once('error', reject);
-  });
-  worker.on('error', (e) => {
-    log(`the engine worker crashed: ${e.message}`);
-    remote.lost(e.message);
-  });
-  worker.on('exit', (code) => remote.lost(`the engine worker exited (code ${code})`));
+  const remote = connectEngine(options.endpoint, { trash: options.trash, log });
+  lost((reason) => remote.lost(reason));
+  // createEngineApi returns before the model loads; the engine side says when it answers calls.
+  await remote.ready;
 
   let store: Store | undefined;
   // Opened on first use: the engine creates (and migrates) the database while the model loads.
@@ -76,7 +72,36 @@ export async function createEngineInWorker(options: EngineWorkerOptions): Promis
       (closing ??= (async () => {
         await remote.close();
         store?.close();
-        await worker.terminate();
+        await options.stop();
       })()),
   };
+}
+
+/** Browser mode: the engine in a worker thread (engine.worker.ts). */
+export function createEngineInWorker(options: EngineWorkerOptions): Promise<EngineHost> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`likeness: ${m}\n`));
+  const worker = spawnModuleWorker(import.meta.url, './engine.worker', {
+    dbDir: path.resolve(options.dbDir),
+  });
+  let ready = false;
+  const host = hostRemoteEngine(
+    {
+      ...options,
+      log,
+      endpoint: {
+        post: (m) => worker.postMessage(m),
+        listen: (h) => worker.on('message', (m: ChannelMessage) => h(m)),
+      },
+      stop: async () => void (await worker.terminate()),
+    },
+    (onLost) => {
+      worker.on('error', (e) => {
+        if (ready) log(`the engine worker crashed: ${e.message}`);
+        onLost(e.message);
+      });
+      worker.on('exit', (code) => onLost(`the engine worker exited (code ${code})`));
+    },
+  );
+  void host.then(() => (ready = true)).catch(() => undefined);
+  return host;
 }
