@@ -451,6 +451,16 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return this.indexer.run();
   }
 
+  /**
+   * Starts indexing the pending photos, if any and no run is going on (then null). Throws
+   * LibraryLockedError when another process writes the library; the run's own failure rejects the promise.
+   */
+  indexPending(): Promise<IndexSummary> | null {
+    if (this.indexer.isRunning || this.store.counts().pending === 0) return null;
+    this.claimWriter();
+    return this.indexer.run();
+  }
+
   pause(): boolean {
     return this.indexer.pause();
   }
@@ -549,6 +559,17 @@ export class Library extends TypedEmitter<LibraryEvents> {
     } catch {
       return undefined;
     }
+  }
+
+  /** The library photo at a file path (a file gone from disk is none); NotFoundError says which case. */
+  photoAt(file: string): PhotoRow {
+    const p = this.photoByPath(file);
+    if (p && p.status !== 'missing') return p;
+    throw new NotFoundError(
+      fs.existsSync(file)
+        ? `${file} is not in the library (add its folder, or search with it as an outside image)`
+        : `${file}: no such file`,
+    );
   }
 
   listPhotos(

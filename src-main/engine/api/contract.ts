@@ -10,7 +10,7 @@
 import { s, SchemaError, type Infer, type Schema } from './schema';
 import type { Box } from '../decode/box';
 import type { EpochProgress, FineTuneOutcome, TrainingState } from '../finetune/training-state';
-import type { JobProgress } from '../pipeline/job-progress';
+import type { JobOutcome, JobProgress } from '../pipeline/job-progress';
 import type { AcceleratorInfo } from '../runtime/accelerator-info';
 import type { PhotoStatus } from '../store/types';
 
@@ -18,7 +18,7 @@ export { s, SchemaError, type Infer, type Schema } from './schema';
 // The engine defines these (in dependency-free modules); the contract publishes them as they are.
 export type { Box } from '../decode/box';
 export type { EpochProgress, FineTuneOutcome, TrainingState } from '../finetune/training-state';
-export type { JobProgress, JobState } from '../pipeline/job-progress';
+export type { JobOutcome, JobProgress, JobState } from '../pipeline/job-progress';
 export type { AcceleratorInfo } from '../runtime/accelerator-info';
 export type { PhotoStatus } from '../store/types';
 
@@ -341,14 +341,7 @@ export function isMethodName(name: string): name is MethodName {
 
 export interface EventPayloads {
   'index.progress': JobProgress;
-  'index.done': {
-    done: number;
-    failed: number;
-    total: number;
-    state: 'done' | 'cancelled' | 'failed';
-    /** why the run stopped (state 'failed'), in plain words */
-    error?: string;
-  };
+  'index.done': JobOutcome;
   /** photos, folders or albums changed; the renderer refetches what it shows */
   'library.changed': { reason: string };
   'finetune.progress': EpochProgress;

@@ -173,18 +173,7 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
 /** Library events → contract events. */
 function wireEvents(lib: Library, emit: (e: LikenessEvent) => void, log: (m: string) => void): void {
   lib.on('progress', (p) => emit({ event: 'index.progress', data: toJobProgress(p) }));
-  lib.on('done', (s) =>
-    emit({
-      event: 'index.done',
-      data: {
-        done: s.done + s.failed,
-        failed: s.failed,
-        total: s.total,
-        state: s.state,
-        ...(s.error ? { error: s.error } : {}),
-      },
-    }),
-  );
+  lib.on('done', ({ seconds: _seconds, ...data }) => emit({ event: 'index.done', data }));
   // A run stopped by a failed write (disk full): the terminal of `likeness serve` says so too.
   lib.on('done', (s) => s.error && log(`indexing stopped: ${s.error}`));
   lib.on('changed', ({ reason }) => emit({ event: 'library.changed', data: { reason } }));
@@ -254,14 +243,7 @@ function engineApi(
     },
     findPhoto: async ({ path: file }) => {
       const lib = await library();
-      const p = lib.photoByPath(file);
-      if (p && p.status !== 'missing') return details(lib, p);
-      throw new ApiError(
-        'not_found',
-        fs.existsSync(file)
-          ? `${file} is not in the library (add its folder, or search with it as an outside image)`
-          : `${file}: no such file`,
-      );
+      return details(lib, lib.photoAt(file));
     },
 
     // ── queries ──────────────────────────────────────────────────────────────────────────────────────
@@ -310,11 +292,9 @@ function engineApi(
 
     // ── indexing ─────────────────────────────────────────────────────────────────────────────────────
     startIndexing: async () => {
-      const lib = await library();
-      if (lib.isIndexing || lib.status().photos.pending === 0) return { started: false };
-      lib.claimWriter();
-      indexInBackground(lib);
-      return { started: true };
+      const run = (await library()).indexPending();
+      void run?.catch((error: Error) => emit(warningChanged(error)));
+      return { started: run !== null };
     },
     pauseIndexing: async () => ({ paused: (await library()).pause() }),
     resumeIndexing: async () => ({ resumed: (await library()).resume() }),

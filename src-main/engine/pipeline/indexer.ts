@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../index/file-checksum';
 import type { Store } from '../store/store';
 import { describeWriteError } from '../store/write-errors';
 import { BoundedQueue } from './bounded-queue';
-import type { JobProgress, JobState } from './job-progress';
+import type { JobOutcome, JobProgress, JobState } from './job-progress';
 import type { DecodedPhoto, PhotoEmbedder } from './embedder';
 import type { HeadManager } from './head-manager';
 import type { LearnMoment } from './head-policy';
@@ -20,14 +20,8 @@ export interface IndexProgress extends JobProgress {
   state: IndexState;
 }
 
-export interface IndexSummary {
-  done: number;
-  failed: number;
-  total: number;
-  state: 'done' | 'cancelled' | 'failed';
+export interface IndexSummary extends JobOutcome {
   seconds: number;
-  /** why the run stopped (state 'failed'): a write to the library failed, in plain words */
-  error?: string;
 }
 
 export interface IndexerEvents {
@@ -346,7 +340,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       this.state = 'failed';
     }
     const summary: IndexSummary = {
-      done,
+      done: done + failed,
       failed,
       total: done + failed,
       state: this.state === 'failed' ? 'failed' : end,

@@ -17,3 +17,14 @@ export interface JobProgress {
   current: string | null;
   state: JobState;
 }
+
+/** How an indexing run ended (the contract's 'index.done'). */
+export interface JobOutcome {
+  /** photos finished, failed ones included */
+  done: number;
+  failed: number;
+  total: number;
+  state: 'done' | 'cancelled' | 'failed';
+  /** why the run stopped (state 'failed'), in plain words */
+  error?: string;
+}
