@@ -16,7 +16,8 @@
  *
  * Returns one D×D matrix per branch, to be composed with the head's W (W' = M W).
  */
-import { l2NormalizeRows } from '../head/project';
+import type { LinearHead } from '../head/head-types';
+import { embedRows, l2NormalizeRows } from '../head/project';
 import { symmetricEigen } from '../head/symmetric-eigen';
 import { TopK } from '../index/vector-math';
 
@@ -187,19 +188,26 @@ function branchMatrix(
   return m;
 }
 
-/** Concatenated, normalised embeddings under per-branch matrices (for the self-training step). */
+/**
+ * Embeddings under per-branch matrices (for the self-training step): the candidate head in the output
+ * space (W = M, no centring) through the head's one forward pass.
+ */
 function embedAll(z: Float64Array[], dims: number[], M: Float64Array[]): Float32Array {
   const n = z[0].length / dims[0];
-  const total = dims.reduce((a, b) => a + b, 0);
-  const out = new Float32Array(n * total);
-  let off = 0;
-  z.forEach((zb, b) => {
-    const d = dims[b];
-    const t = l2NormalizeRows(applyRows(M[b], zb, d), n, d);
-    for (let r = 0; r < n; r++) out.set(t.subarray(r * d, r * d + d), r * total + off);
-    off += d;
-  });
-  return l2NormalizeRows(out, n, total);
+  const head: LinearHead = {
+    combine: 'concat',
+    branches: dims.map((d, b) => ({
+      inDim: d,
+      outDim: d,
+      mean: new Float32Array(d),
+      weight: Float32Array.from(M[b]),
+    })),
+  };
+  return embedRows(
+    head,
+    z.map((zb) => Float32Array.from(zb)),
+    n,
+  );
 }
 
 /**
