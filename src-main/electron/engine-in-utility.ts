@@ -1,7 +1,7 @@
 /**
  * The app's engine in an Electron utility process (engine.process.ts), so that nothing slow (SQLite,
  * index builds, head re-projection) runs on the main process, which serves the window and IPC. The main
- * side is the same as browser mode's (engine/host/engine-in-worker.ts): the forwarded contract over a
+ * side is the same as browser mode's (engine/host/remote-engine.ts): the forwarded contract over a
  * MessagePortMain, and thumbnails and photos read on this side, never queued behind the engine.
  */
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannelMain, utilityProcess } from 'electron';
 import type { EngineHost } from '../engine/api/engine-api';
 import type { ChannelMessage } from '../engine/host/engine-channel';
-import { hostRemoteEngine, type EngineWorkerOptions } from '../engine/host/engine-in-worker';
+import { hostRemoteEngine, type EngineWorkerOptions } from '../engine/host/remote-engine';
 import { resolveModelsDir } from '../engine/model/models-dir';
 
 /** Bundled beside electron-main.js (scripts/build-main.ts bundles every *.process.ts). */
