@@ -120,6 +120,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
       indexer.on(e, (p) => this.emit(e, p as never));
     }
     indexer.on('done', () => this.emit('changed', { reason: 'indexed' }));
+    // The one fine-tuning job: it reaches the library only through these two calls.
     this.fineTune = new FineTuneJob(
       {
         trainingSet: (albumIds) =>
