@@ -159,7 +159,7 @@ async function endToEndBench() {
     sharedCoreBound: Number(sharedBound.toFixed(2)),
     ratioToSharedBound: Number((e2eRate / sharedBound).toFixed(3)),
     precision: embedder.accelerator?.precision ?? null,
-    batchSize: lib.indexer.options.batchSize,
+    batchSize: lib.indexBatchSize,
     failed: summary.failed,
     target: 0.9,
     loadAverage: os.loadavg(),

@@ -3,7 +3,7 @@
  *   electron-boot.cjs (package.json "main": sizes libuv's pool, then loads electron-main.js)
  *   electron-main.js  (ESM)   preload.cjs (CommonJS: sandboxed preloads cannot be ESM)
  *   likeness.js       (the CLI, ESM)               serve.js (browser mode alone, what `npm start` runs)
- *   <name>.js for each worker entry (worker.ts, *.worker.ts)
+ *   <name>.js for each worker entry (worker.ts, *.worker.ts) and utility-process entry (*.process.ts)
  * Packages in node_modules stay external (native modules must be loaded from disk, and electron-builder
  * ships production dependencies anyway). Usage: tsx scripts/build-main.ts [--out DIR]
  */
@@ -50,7 +50,8 @@ export function entries(): Entry[] {
     },
   ];
   for (const worker of findWorkers(path.join(root, 'src-main'))) {
-    // Workers are looked up beside the bundle that starts them (new URL('./worker.js', import.meta.url)).
+    // Workers and utility processes are looked up beside the bundle that starts them
+    // (new URL('./worker.js', import.meta.url)).
     const out = `${path.basename(worker, '.ts')}.js`;
     const clash = list.find((e) => e.out === out);
     if (clash)
@@ -67,7 +68,7 @@ function findWorkers(dir: string): string[] {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) found.push(...findWorkers(full));
-    else if (entry.name === 'worker.ts' || entry.name.endsWith('.worker.ts')) found.push(full);
+    else if (/^(worker|.+\.worker|.+\.process)\.ts$/.test(entry.name)) found.push(full);
   }
   return found.sort();
 }

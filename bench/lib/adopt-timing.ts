@@ -14,7 +14,7 @@ import type { HeadWeights } from '../../src-main/engine/head/head-types';
 import { projectBatch } from '../../src-main/engine/head/project';
 import type { AnnIndex } from '../../src-main/engine/index/ann-index';
 import { HeadManager } from '../../src-main/engine/pipeline/head-manager';
-import type { HeadOps } from '../../src-main/engine/pipeline/head-ops';
+import type { HeadOps } from '../../src-main/engine/head/head-ops';
 import { Store } from '../../src-main/engine/store/store';
 
 const MODEL = 'bench-model';

@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelInput } from '../../src-main/engine/decode/decode-image';
 import type { Pooled } from '../../src-main/engine/head/head-types';
-import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
+import type { DecodedPhoto } from '../../src-main/engine/decode/decode-image';
+import type { DecodeRequest, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 
 interface Entry {
   pooled: Pooled;

@@ -9,7 +9,7 @@
  * the edges a person drawing a box drops; it is the same box for every photo, so nothing is tuned per
  * photo or on the answers.
  */
-import type { Box } from '../../src-main/engine/query/types';
+import type { Box } from '../../src-main/engine/decode/box';
 import { holidaysScores, type HolidaysScores } from './metrics';
 import type { ServedLibrary } from './served-library';
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createEngineApi, type EngineHost } from '../../src-main/engine/api/engine-api';
-import type { Box } from '../../src-main/engine/query/types';
+import type { Box } from '../../src-main/engine/decode/box';
 import type { PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 import type { Dataset } from './datasets';
 import { imagePath } from './datasets';

@@ -1,5 +1,6 @@
 /**
- * Electron's main process: hosts the engine, maps the contract onto IPC, serves the renderer and the
+ * Electron's main process: starts the engine in a utility process (engine-in-utility.ts), maps the
+ * contract onto IPC, serves the renderer and the
  * photos through custom protocols, and keeps the window locked down (context isolation, sandbox, no node,
  * strict CSP, no navigation, no new windows). Quitting while indexing stops the engine at a resumable
  * point first, so the next start carries on.
@@ -18,11 +19,12 @@ import {
   type WebContents,
 } from 'electron';
 import type { HostApi, LikenessApi } from '../engine/api/contract';
-import { createEngineApi, type EngineHost } from '../engine/api/engine-api';
+import type { EngineHost } from '../engine/api/engine-api';
 import { defaultLibraryDir } from '../engine/api/library-dir';
 import { envValue } from '../engine/config';
 import { APP_INDEX, appSchemePrivileges, isAppUrl, registerAppProtocol } from './app-protocol';
 import { FolderGrants, grantedAddFolder } from './folder-grants';
+import { createEngineInUtilityProcess } from './engine-in-utility';
 import { forwardEvents, registerIpc } from './ipc';
 import { mediaSchemePrivileges, registerMediaProtocol } from './media-protocol';
 import { loadWindowState, trackWindowState } from './window-state';
@@ -56,7 +58,10 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
 
-  engine = await createEngineApi({ dbDir: defaultLibraryDir(), trash: (file) => shell.trashItem(file) });
+  engine = await createEngineInUtilityProcess({
+    dbDir: defaultLibraryDir(),
+    trash: (file) => shell.trashItem(file),
+  });
   const grants = new FolderGrants();
   const api: LikenessApi = {
     ...engine.api,

@@ -1,11 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError, NotFoundError, NotReadyError } from './errors';
+import { BusyError, InvalidInputError, NotFoundError, NotReadyError } from './errors';
 import { headOutDim } from './head/head-types';
 import { AnnIndex, type AnnOptions } from './index/ann-index';
 import type { PhotoEmbedder } from './embed/photo-embedder';
+import { FineTuneJob } from './finetune/finetune-job';
+import type { EpochProgress, FineTuneOutcome, TrainingState } from './finetune/training-state';
+import type { FinetuneOptions } from './finetune/trainer';
+import { buildTrainingSet } from './finetune/training-set';
+import { silentLogger, type Logger } from './log/logger';
 import { HeadManager } from './pipeline/head-manager';
-import { DEFAULT_HEAD_OPS, type HeadOps } from './pipeline/head-ops';
+import { DEFAULT_HEAD_OPS, type HeadOps } from './head/head-ops';
 import {
   Indexer,
   type IndexerEvents,
@@ -18,26 +23,29 @@ import { TypedEmitter } from './pipeline/typed-emitter';
 import { findDuplicates } from './query/duplicates';
 import { validateBox } from './query/region';
 import { searchByVector, type QueryContext } from './query/search';
-import type { Box, DuplicateGroup, SearchHit, SearchOptions } from './query/types';
+import type { DuplicateGroup, SearchHit, SearchOptions } from './query/types';
+import type { Box } from './decode/box';
 import { checkNewFolder } from './scan/folder-check';
 import { emptyScanReport, syncFolder, type ScanReport } from './scan/sync-folder';
 import { isInsideFolder } from './scan/inside-folder';
 import { FolderWatcher } from './scan/watch-folders';
 import { folderAvailable, folderPresence } from './scan/folder-presence';
+import { PHOTO_EXTENSIONS } from './scan/walk';
 import { integrityCheckInWorker } from './store/integrity';
 import { LibraryLockedError, WriteLock } from './store/library-lock';
 import { DB_FILE } from './store/open-database';
+import {
+  albumPresence,
+  albumsOfPhoto,
+  failurePage,
+  photoIdRange,
+  photoPage,
+  type AlbumPresence,
+  type PhotoPageQuery,
+} from './store/photo-listing';
 import { Store } from './store/store';
 import { describeWriteError, errorCode } from './store/write-errors';
-import type {
-  AlbumRow,
-  FolderRow,
-  HeadRow,
-  HeadSummary,
-  PhotoRow,
-  PhotoStatus,
-  StatusCounts,
-} from './store/types';
+import type { AlbumRow, FolderRow, HeadSummary, PhotoRow, PhotoStatus, StatusCounts } from './store/types';
 
 export interface LibraryOptions {
   ann?: Partial<AnnOptions>;
@@ -51,6 +59,10 @@ export interface LibraryOptions {
   readOnly?: boolean;
   /** run the full integrity_check this long after open, when not indexing (ms; default: with `watch`, 60 s) */
   integrityCheckAfterMs?: number;
+  /** overrides of the fine-tune defaults (tests: fewer epochs) */
+  fineTune?: Partial<FinetuneOptions>;
+  /** where the fine-tuning worker's lines and outcomes go */
+  log?: Logger;
 }
 
 export interface LibraryStatus {
@@ -73,6 +85,8 @@ export interface LibraryEvents extends IndexerEvents {
   /** photos, folders or albums changed */
   changed: { reason: string };
   warning: string;
+  'finetune.progress': EpochProgress;
+  'finetune.done': FineTuneOutcome;
 }
 
 /**
@@ -90,14 +104,15 @@ export class Library extends TypedEmitter<LibraryEvents> {
   private integrityTimer: NodeJS.Timeout | null = null;
   /** messages from opening (emitted before anyone could listen), e.g. an index rebuilt after damage */
   readonly openWarnings: string[] = [];
+  private readonly fineTune: FineTuneJob;
 
   private constructor(
     readonly dbDir: string,
-    readonly store: Store,
-    readonly index: AnnIndex,
-    readonly heads: HeadManager,
-    readonly indexer: Indexer,
-    readonly embedder: PhotoEmbedder,
+    private readonly store: Store,
+    private readonly index: AnnIndex,
+    private readonly heads: HeadManager,
+    private readonly indexer: Indexer,
+    private readonly embedder: PhotoEmbedder,
     private readonly opts: LibraryOptions,
   ) {
     super();
@@ -105,6 +120,41 @@ export class Library extends TypedEmitter<LibraryEvents> {
       indexer.on(e, (p) => this.emit(e, p as never));
     }
     indexer.on('done', () => this.emit('changed', { reason: 'indexed' }));
+    // The one fine-tuning job: it reaches the library only through these two calls.
+    this.fineTune = new FineTuneJob(
+      {
+        trainingSet: (albumIds) =>
+          buildTrainingSet(
+            {
+              albums: store.listAlbums(),
+              albumPhotoIds: (id) => store.albumPhotoIds(id),
+              modelId: embedder.modelId,
+              pooled: (id) => store.getPooled(id),
+              isIndexed: (id) => store.getPhoto(id)?.status === 'indexed',
+              indexedIds: () => store.pooledIds(embedder.modelId),
+              activeHead: heads.active.weights,
+            },
+            albumIds,
+          ),
+        keepCandidate: async (c) => {
+          const version = store.insertHead({
+            modelId: embedder.modelId,
+            kind: 'trained',
+            trainedOn: c.trainedOn,
+            weights: c.weights,
+            metrics: c.metrics,
+          });
+          if (c.adopted) await this.adoptHead(version);
+          return version;
+        },
+      },
+      {
+        progress: (p) => this.emit('finetune.progress', p),
+        done: (d) => this.emit('finetune.done', d),
+      },
+      opts.fineTune,
+      opts.log ?? silentLogger,
+    );
   }
 
   /** Opens (or creates) the library in `dbDir`. Throws DatabaseFolderError if the folder is unusable. */
@@ -200,6 +250,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
     this.closed = true;
     if (this.integrityTimer) clearTimeout(this.integrityTimer);
     this.watcher?.close();
+    await this.fineTune.close();
     if (this.indexer.isRunning) {
       this.indexer.cancel();
       await this.indexer.run().catch(() => undefined);
@@ -239,6 +290,42 @@ export class Library extends TypedEmitter<LibraryEvents> {
     this.watcher?.watch(folder.id, folder.path);
     const scan = await this.rescanFolder(folder.id);
     return { folder, scan };
+  }
+
+  /**
+   * Adding a folder from the app: addFolder, with the two answers a user needs instead of a silent no-op:
+   * the folder (or a parent of it) is already in the library, and the folder has no photos (then it is
+   * not kept). The CLI and recovery keep addFolder's lenient behaviour: adding a known folder rescans it.
+   */
+  async addNewFolder(dir: string, opts: { confirm?: boolean } = {}): Promise<FolderRow> {
+    const known = this.folderHolding(dir);
+    if (known)
+      throw new InvalidInputError(
+        known.real === known.folder.path
+          ? `${known.folder.path} is already in the library`
+          : `${dir} is already in the library, as part of ${known.folder.path}`,
+      );
+    const added = await this.addFolder(dir, opts);
+    if (added.scan.seen === 0) {
+      // Nothing to index: keep the library as it was rather than a folder that shows "0 photos".
+      this.removeFolder(added.folder.id);
+      throw new InvalidInputError(
+        `No photos in this folder: ${added.folder.path} holds no ${[...PHOTO_EXTENSIONS].join(' ')} files, subfolders included`,
+      );
+    }
+    return added.folder;
+  }
+
+  /** The library folder that already holds `dir` (the same folder or one above it), by real path. */
+  private folderHolding(dir: string): { folder: FolderRow; real: string } | null {
+    let real: string;
+    try {
+      real = fs.realpathSync(path.resolve(dir));
+    } catch {
+      return null; // addFolder says what is wrong with the path
+    }
+    const folder = this.store.listFolders().find((f) => isInsideFolder(real, f.path));
+    return folder ? { folder, real } : null;
   }
 
   removeFolder(folderId: number): boolean {
@@ -365,6 +452,16 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return this.indexer.run();
   }
 
+  /**
+   * Starts indexing the pending photos, if any and no run is going on (then null). Throws
+   * LibraryLockedError when another process writes the library; the run's own failure rejects the promise.
+   */
+  indexPending(): Promise<IndexSummary> | null {
+    if (this.indexer.isRunning || this.store.counts().pending === 0) return null;
+    this.claimWriter();
+    return this.indexer.run();
+  }
+
   pause(): boolean {
     return this.indexer.pause();
   }
@@ -379,6 +476,11 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
   get isIndexing(): boolean {
     return this.indexer.isRunning;
+  }
+
+  /** photos per backbone run when indexing (the provider's, unless the options set one) */
+  get indexBatchSize(): number {
+    return this.indexer.options.batchSize;
   }
 
   status(): LibraryStatus {
@@ -407,6 +509,47 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return this.store.getPhoto(id);
   }
 
+  /** A photo of the library: a file gone from disk (missing) is not one. Throws NotFoundError. */
+  photo(id: number): PhotoRow {
+    const p = this.store.getPhoto(id);
+    if (!p || p.status === 'missing') throw new NotFoundError(`No photo with id ${id}`);
+    return p;
+  }
+
+  /** A photo that can be the query of a search: indexed with the active head. */
+  private queryPhoto(id: number): PhotoRow {
+    const p = this.photo(id);
+    const name = path.basename(p.path);
+    if (p.status === 'pending')
+      throw new NotReadyError(`${name} is not indexed yet — try again when indexing reaches it`);
+    if (p.status === 'failed')
+      throw new NotReadyError(`${name} could not be indexed, so it cannot be a query: ${p.error}`);
+    return p;
+  }
+
+  /** A photo with its folder and the albums it is in. */
+  photoDetails(p: PhotoRow): { photo: PhotoRow; folder: FolderRow; albums: { id: number; name: string }[] } {
+    const folder = this.store.listFolders().find((f) => f.id === p.folderId)!;
+    return { photo: p, folder, albums: albumsOfPhoto(this.store, p.id) };
+  }
+
+  /** One page of a gallery view (indexed photos, in the chosen order), and how many it holds. */
+  photoPage(q: PhotoPageQuery): { total: number; rows: PhotoRow[] } {
+    if (q.albumId !== undefined) this.album(q.albumId);
+    return photoPage(this.store, q);
+  }
+
+  /** The ids of a range of a gallery view, in its order. */
+  photoIdRange(q: PhotoPageQuery): { total: number; ids: number[] } {
+    if (q.albumId !== undefined) this.album(q.albumId);
+    return photoIdRange(this.store, q);
+  }
+
+  /** One page of the photos that could not be indexed (with why). */
+  failurePage(offset: number, limit: number): { total: number; rows: PhotoRow[] } {
+    return failurePage(this.store, offset, limit);
+  }
+
   /** The photo at a file path: as given (absolute), else at its real path (links, case of the folder). */
   photoByPath(file: string): PhotoRow | undefined {
     const p = path.resolve(file);
@@ -417,6 +560,17 @@ export class Library extends TypedEmitter<LibraryEvents> {
     } catch {
       return undefined;
     }
+  }
+
+  /** The library photo at a file path (a file gone from disk is none); NotFoundError says which case. */
+  photoAt(file: string): PhotoRow {
+    const p = this.photoByPath(file);
+    if (p && p.status !== 'missing') return p;
+    throw new NotFoundError(
+      fs.existsSync(file)
+        ? `${file} is not in the library (add its folder, or search with it as an outside image)`
+        : `${file}: no such file`,
+    );
   }
 
   listPhotos(
@@ -489,6 +643,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
   /** Photos most similar to a library photo (itself excluded). */
   similar(photoId: number, opts: SearchOptions = {}): SearchHit[] {
+    this.queryPhoto(photoId);
     const v = this.store.getEmbedding(photoId, this.heads.active.version);
     if (!v) {
       const p = this.store.getPhoto(photoId);
@@ -513,8 +668,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
 
   /** Query by a region of a library photo (box in fractions of the displayed image). */
   async searchByRegion(photoId: number, box: Box, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    const p = this.store.getPhoto(photoId);
-    if (!p) throw new NotFoundError(`No photo with id ${photoId}`);
+    const p = this.photo(photoId);
     validateBox(box);
     return searchByVector(this.ctx, await this.embedImage(p.path, { region: box }), this.withReachable(opts));
   }
@@ -581,13 +735,30 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return this.store.listAlbums();
   }
 
+  /** An album, with how many of its photos are still in the library and its cover. Throws NotFoundError. */
+  album(id: number): { album: AlbumRow; presence: AlbumPresence | undefined } {
+    const album = this.store.listAlbums().find((a) => a.id === id);
+    if (!album) throw new NotFoundError(`No album with id ${id}`);
+    return { album, presence: albumPresence(this.store).get(id) };
+  }
+
+  /** Every album with its presence (see album()). */
+  albums(): { album: AlbumRow; presence: AlbumPresence | undefined }[] {
+    const presence = albumPresence(this.store);
+    return this.store.listAlbums().map((album) => ({ album, presence: presence.get(album.id) }));
+  }
+
+  /** Adds photos of the library to an album; an unknown album or photo is a NotFoundError. */
   addToAlbum(albumId: number, photoIds: number[]): number {
+    this.album(albumId);
+    for (const id of photoIds) this.photo(id);
     const n = this.store.addToAlbum(albumId, photoIds);
     this.emit('changed', { reason: 'album' });
     return n;
   }
 
   removeFromAlbum(albumId: number, photoIds: number[]): number {
+    this.album(albumId);
     const n = this.store.removeFromAlbum(albumId, photoIds);
     this.emit('changed', { reason: 'album' });
     return n;
@@ -603,12 +774,45 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return this.store.listHeads();
   }
 
-  /** Adopts a head version (also the way back to an earlier one); the index rebuilds in the background. */
-  async useHead(version: number): Promise<Omit<HeadRow, 'weights'>> {
+  /** Heads of the current model (a library indexed with another model keeps its heads, unusable now). */
+  modelHeads(): HeadSummary[] {
+    return this.store.listHeads().filter((h) => h.modelId === this.embedder.modelId);
+  }
+
+  /**
+   * Adopts a head version of the current model (also the way back to an earlier one), unless fine-tuning
+   * runs; the index rebuilds in the background while the current one answers.
+   */
+  async useHead(version: number): Promise<HeadSummary> {
+    const head = this.store.getHead(version);
+    if (!head || head.modelId !== this.embedder.modelId)
+      throw new NotFoundError(`No head version ${version} for the current model`);
+    if (this.fineTune.isRunning)
+      throw new BusyError('Fine-tuning is running; wait for it or cancel it first');
+    return this.adoptHead(version);
+  }
+
+  private async adoptHead(version: number): Promise<HeadSummary> {
     this.claimWriter();
-    const { weights: _w, ...h } = await this.heads.adopt(version);
+    const { weights, ...h } = await this.heads.adopt(version);
     this.emit('head', { version: h.version, kind: h.kind });
-    return h;
+    return { ...h, dim: headOutDim(weights) };
+  }
+
+  // ── fine-tuning ────────────────────────────────────────────────────────────
+
+  /** Starts fine-tuning on the given albums (default: all) in a worker; false if a run is going on. */
+  startFineTune(albumIds?: number[]): boolean {
+    return this.fineTune.start(albumIds);
+  }
+
+  cancelFineTune(): boolean {
+    return this.fineTune.cancel();
+  }
+
+  /** The fine-tuning run in progress (its epochs so far), or null. */
+  get training(): TrainingState | null {
+    return this.fineTune.state;
   }
 }
 

@@ -3,6 +3,8 @@
  * folders again and put the albums back by file path. The photos are then indexed as in a first run.
  */
 import type { PhotoEmbedder } from './embed/photo-embedder';
+import { INDEX_FILE, SIDECAR_FILE } from './index/ann-index';
+import { THUMBNAILS_FOLDER } from './pipeline/indexer';
 import { Library, type LibraryOptions } from './library';
 import { WriteLock } from './store/library-lock';
 import { LibraryLockedError } from './store/library-lock';
@@ -26,7 +28,7 @@ export async function recoverLibrary(
   if (!(lock instanceof WriteLock)) throw new LibraryLockedError(lock.heldBy, dbDir);
   let salvage: Salvage;
   try {
-    salvage = salvageDatabase(dbDir);
+    salvage = salvageDatabase(dbDir, [INDEX_FILE, SIDECAR_FILE, THUMBNAILS_FOLDER]);
   } finally {
     lock.release();
   }

@@ -2,7 +2,8 @@ import sharp from 'sharp';
 import { greyFingerprint } from '../../src-main/engine/decode/fingerprint';
 import type { ModelInput } from '../../src-main/engine/decode/decode-image';
 import type { Pooled } from '../../src-main/engine/head/head-types';
-import type { DecodedPhoto, DecodeRequest, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
+import type { DecodedPhoto } from '../../src-main/engine/decode/decode-image';
+import type { DecodeRequest, PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 
 /**
  * A stand-in backbone for engine tests: decodes with sharp (so bad files fail as they would for real),

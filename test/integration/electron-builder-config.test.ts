@@ -84,6 +84,10 @@ test('the packaged entry point is the bundle build-main writes', async () => {
     out.some((e) => `dist/main/${e.out}` === pkg.main && e.source === 'src-main/boot/electron-boot.cjs'),
   );
   assert.ok(out.some((e) => e.out === 'electron-main.js' && e.source === 'src-main/electron/main.ts'));
+  // the engine's utility process starts from a bundle beside electron-main.js (engine-in-utility.ts)
+  assert.ok(
+    out.some((e) => e.out === 'engine.process.js' && e.source === 'src-main/electron/engine.process.ts'),
+  );
 });
 
 test('Electron fuses: no RunAsNode, NODE_OPTIONS or inspect arguments; asar integrity and cookie encryption on', async () => {

@@ -9,7 +9,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { createEngineApi } from '../../src-main/engine/api/engine-api';
 import { decodeImage } from '../../src-main/engine/decode/decode-image';
-import type { DecodedPhoto, DecodeRequest } from '../../src-main/engine/embed/photo-embedder';
+import type { DecodedPhoto } from '../../src-main/engine/decode/decode-image';
+import type { DecodeRequest } from '../../src-main/engine/embed/photo-embedder';
 import { FakeEmbedder } from '../helpers/fake-embedder';
 import { tempDir } from '../helpers/images';
 

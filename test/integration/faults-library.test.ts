@@ -15,6 +15,7 @@ import { Store } from '../../src-main/engine/store/store';
 import { runCli, spawnHelper } from '../helpers/child-process';
 import { FakeEmbedder } from '../helpers/fake-embedder';
 import { makePhoto, tempDir } from '../helpers/images';
+import { internals } from '../helpers/library-internals';
 
 async function photoFolder(dir: string, n: number, seed0 = 0): Promise<string> {
   for (let i = 0; i < n; i++) await makePhoto(path.join(dir, `p${i}.jpg`), seed0 + i);
@@ -212,9 +213,9 @@ test('the full integrity check (idle time, own thread) reports damage that appea
     await lib.addFolder(photos);
     await lib.startIndexing();
     assert.deepEqual(await lib.checkIntegrity(), [], 'a sound database passes');
-    lib.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    internals(lib).store.db.pragma('wal_checkpoint(TRUNCATE)');
     const warned = new Promise<string>((resolve) => lib.on('warning', resolve));
-    zeroVectorPagesOpen(lib.store, db);
+    zeroVectorPagesOpen(internals(lib).store, db);
     const problems = await lib.checkIntegrity();
     assert.ok(problems.length > 0);
     assert.match(await warned, /is damaged .*likeness recover --db/);

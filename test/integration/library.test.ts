@@ -8,6 +8,7 @@ import { projectBatch } from '../../src-main/engine/head/project';
 import { identityHead } from '../../src-main/engine/head/whitening';
 import { FakeEmbedder } from '../helpers/fake-embedder';
 import { makePhoto, tempDir } from '../helpers/images';
+import { internals } from '../helpers/library-internals';
 
 const headOps = { projectBatch };
 
@@ -174,12 +175,12 @@ test('head policy: from 200 photos a whitening head is learned at the end of the
   assert.equal(heads.length, kinds.length - 1, 'every learned head was announced');
   assert.equal(learnedOn, 230, 'learned once, on the whole library');
   // every photo has an embedding of the new version, none of the old
-  const n = lib.store.db
-    .prepare('SELECT COUNT(*) FROM embeddings WHERE head_version = ?')
+  const n = internals(lib)
+    .store.db.prepare('SELECT COUNT(*) FROM embeddings WHERE head_version = ?')
     .pluck()
     .get(st.head.version);
   assert.equal(n, 230);
-  assert.equal(lib.store.db.prepare('SELECT COUNT(*) FROM embeddings').pluck().get(), 230);
+  assert.equal(internals(lib).store.db.prepare('SELECT COUNT(*) FROM embeddings').pluck().get(), 230);
   const p = lib.photoByPath(path.join(root, 'p5.jpg'))!;
   assert.equal(lib.similar(p.id, { k: 3 }).length, 3);
   // going back to the first head works too

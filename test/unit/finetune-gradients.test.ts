@@ -9,9 +9,7 @@ import {
   headFromModel,
   HeadNet,
   l2NormalizeBackward,
-  l2NormalizeRows,
   linearBackward,
-  linearForward,
   modelFromHead,
   outputSpaceModel,
   prepareInputs,
@@ -23,7 +21,7 @@ import { rankingQuality, recallAt1, signTestP } from '../../src-main/engine/fine
 import { gaussian, makeRng, type Rng } from '../../src-main/engine/finetune/rng';
 import { WeightAdapter } from '../../src-main/engine/finetune/weight-adapter';
 import type { HeadWeights, Pooled } from '../../src-main/engine/head/head-types';
-import { projectBatch } from '../../src-main/engine/head/project';
+import { l2NormalizeRows, linearForward, projectBatch } from '../../src-main/engine/head/project';
 
 function randn(n: number, rng: Rng, scale = 1): Float32Array {
   const a = new Float32Array(n);

@@ -4,7 +4,8 @@ import { gaussian, makeRng } from '../../src-main/engine/finetune/rng';
 import type { HeadWeights, Pooled } from '../../src-main/engine/head/head-types';
 import { headOutDim } from '../../src-main/engine/head/head-types';
 import { HeadSession, projectBatchFast, releaseFastSession } from '../../src-main/engine/head/head-session';
-import { projectBatch } from '../../src-main/engine/head/project';
+import { HeadNet, modelFromHead, prepareInputs } from '../../src-main/engine/finetune/head-model';
+import { projectBatch, projectRows } from '../../src-main/engine/head/project';
 import { learnWhiteningHead } from '../../src-main/engine/head/whitening';
 
 const C = 48;
@@ -106,4 +107,56 @@ test('projectBatchFast: cached per head, more rows than one run, clear error on 
     projectBatchFast(head, [queries[0], bad]),
     /pooled vector 1: S has 47 values, the head expects 48/,
   );
+});
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+/** A head as training leaves it: random (not orthogonal) weights, a learned mean, signed power. */
+function trainedLikeHead(combine: 'concat' | 'sum', seed: number): HeadWeights {
+  const rng = makeRng(seed);
+  const branch = (kind: 'S' | 'G', power: number) => ({
+    kind,
+    inDim: C,
+    outDim: 12,
+    power,
+    mean: Float32Array.from({ length: C }, () => 0.05 * gaussian(rng)),
+    weight: Float32Array.from({ length: 12 * C }, () => gaussian(rng)),
+  });
+  return { combo: 'SG', combine, branches: [branch('S', 0.5), branch('G', 1)] };
+}
+
+test('one forward pass: projection and the trainer run the same function, and the ONNX head agrees (cosine ≥ 0.9999)', async () => {
+  const heads: [string, HeadWeights][] = [
+    ['whitening SG', learnWhiteningHead(library, { combo: 'SG', dim: 16 })],
+    ['trained-like concat', trainedLikeHead('concat', 3)],
+    ['trained-like sum', trainedLikeHead('sum', 4)],
+  ];
+  const rows = queries.slice(0, -1); // the zero vector has no direction to compare
+  for (const [label, head] of heads) {
+    const js = projectBatch(head, rows);
+    // the trainer's network (its forward keeps buffers for backprop) gives the very same numbers
+    const model = modelFromHead(head, 'CGD');
+    const net = new HeadNet(model, 0, 16);
+    assert.deepEqual(net.embedAll(prepareInputs(model, rows), rows.length), projectRows(head, rows), label);
+    const session = await HeadSession.create(head);
+    try {
+      const onnx = await session.project(rows);
+      js.forEach((v, i) => {
+        const c = cosine(v, onnx[i]);
+        assert.ok(c >= 0.9999, `${label}, row ${i}: cosine ${c} between the JS and ONNX heads`);
+      });
+    } finally {
+      await session.release();
+    }
+  }
 });

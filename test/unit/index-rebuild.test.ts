@@ -6,7 +6,7 @@ import { projectBatch } from '../../src-main/engine/head/project';
 import { learnWhiteningHead } from '../../src-main/engine/head/whitening';
 import { AnnIndex } from '../../src-main/engine/index/ann-index';
 import { HeadManager } from '../../src-main/engine/pipeline/head-manager';
-import { DEFAULT_HEAD_OPS } from '../../src-main/engine/pipeline/head-ops';
+import { DEFAULT_HEAD_OPS } from '../../src-main/engine/head/head-ops';
 import { releaseFastSession } from '../../src-main/engine/head/head-session';
 import { Store } from '../../src-main/engine/store/store';
 import { tempDir } from '../helpers/images';

@@ -20,6 +20,7 @@ import { folderAvailable } from '../../src-main/engine/scan/folder-presence';
 import { LOCK_FILE, WriteLock } from '../../src-main/engine/store/library-lock';
 import { FakeEmbedder } from '../helpers/fake-embedder';
 import { makePhoto, tempDir } from '../helpers/images';
+import { internals } from '../helpers/library-internals';
 
 test('write lock: exclusive, released, and a garbage lock left by a crash is taken over', () => {
   const dir = tempDir();
@@ -97,13 +98,13 @@ test('indexer: a write that fails outside a photo’s commit ends the run as fai
   try {
     await lib.addFolder(photos);
     const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
-    lib.store.updateJob = () => {
+    internals(lib).store.updateJob = () => {
       throw full;
     };
     const summary = await lib.startIndexing();
     assert.equal(summary.state, 'failed');
     assert.match(summary.error ?? '', /The disk holding the library \(.*\) is full/);
-    assert.equal(lib.store.listJobs()[0].status, 'failed');
+    assert.equal(internals(lib).store.listJobs()[0].status, 'failed');
     assert.equal(lib.isIndexing, false);
   } finally {
     await lib.close();

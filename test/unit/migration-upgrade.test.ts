@@ -9,7 +9,7 @@ import test from 'node:test';
 import Database from 'better-sqlite3';
 import { identityHead } from '../../src-main/engine/head/whitening';
 import { float16ToBlob, float32ToBlob } from '../../src-main/engine/store/float16';
-import { encodeHead } from '../../src-main/engine/store/head-codec';
+import { encodeHead } from '../../src-main/engine/head/head-codec';
 import { MIGRATIONS } from '../../src-main/engine/store/migrations/index';
 import { DB_FILE, migrate, openDatabase } from '../../src-main/engine/store/open-database';
 import { Store } from '../../src-main/engine/store/store';

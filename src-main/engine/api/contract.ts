@@ -8,14 +8,23 @@
  * ids are positive integers; boxes are fractions (0..1) of the displayed (EXIF-oriented) image.
  */
 import { s, SchemaError, type Infer, type Schema } from './schema';
+import type { Box } from '../decode/box';
+import type { EpochProgress, FineTuneOutcome, TrainingState } from '../finetune/training-state';
+import type { JobOutcome, JobProgress } from '../pipeline/job-progress';
+import type { AcceleratorInfo } from '../runtime/accelerator-info';
+import type { PhotoStatus } from '../store/types';
 
 export { s, SchemaError, type Infer, type Schema } from './schema';
+// The engine defines these (in dependency-free modules); the contract publishes them as they are.
+export type { Box } from '../decode/box';
+export type { EpochProgress, FineTuneOutcome, TrainingState } from '../finetune/training-state';
+export type { JobOutcome, JobProgress, JobState } from '../pipeline/job-progress';
+export type { AcceleratorInfo } from '../runtime/accelerator-info';
+export type { PhotoStatus } from '../store/types';
 
 // ---------------------------------------------------------------------------------------------------
 // Data types shared by results and events
 // ---------------------------------------------------------------------------------------------------
-
-export type PhotoStatus = 'pending' | 'indexed' | 'failed' | 'missing';
 
 /** What a grid cell needs. Image URLs are built by the client (`mediaUrl('thumb', id)`), never sent. */
 export interface PhotoSummary {
@@ -88,31 +97,6 @@ export interface HeadInfo extends HeadSummary {
   verdict?: string | null;
 }
 
-export type JobState = 'scanning' | 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled' | 'failed';
-
-export interface JobProgress {
-  done: number;
-  total: number;
-  /** photos per second over the recent window */
-  rate: number;
-  etaSeconds: number | null;
-  /** file name being processed, if any */
-  current: string | null;
-  state: JobState;
-}
-
-/** Where the backbone runs: the ONNX Runtime provider it got, and why better ones were skipped. */
-export interface AcceleratorInfo {
-  provider: string;
-  /** fp32, or int8 (the quantised copy the CPU runs) */
-  precision: 'fp32' | 'int8';
-  /** the GPU adapter, where the runtime reports it (onnxruntime-node 1.30 does not) */
-  adapter: string | null;
-  skipped: { provider: string; reason: string }[];
-  /** photos per backbone run on this provider */
-  batchSize: number;
-}
-
 /** "cpu (int8; batch 8; webgpu skipped: Failed to get a WebGPU adapter: …)": one line for people. */
 export function describeAccelerator(provider: string | null, a: AcceleratorInfo | null | undefined): string {
   if (!provider) return 'no runtime';
@@ -144,13 +128,6 @@ export interface Status {
   databaseProblems?: string[];
   /** the fine-tuning run in progress (absent or null: none), so every view and window shows it */
   training?: TrainingState | null;
-}
-
-/** A fine-tuning run in progress: its epochs so far, from epoch 0 (the current head's held-out figure). */
-export interface TrainingState {
-  /** the most epochs the run may take */
-  epochs: number;
-  history: EventPayloads['finetune.progress'][];
 }
 
 /** Copies of one photo, or near-duplicates (other shots of one moment); see engine/query/duplicates.ts. */
@@ -213,7 +190,7 @@ const dateRange = (v: { from?: number; to?: number }) =>
   v.from !== undefined && v.to !== undefined && v.from > v.to ? '`from` must not be after `to`' : undefined;
 
 /** A box in 0..1 fractions of the displayed image that stays inside it. */
-const box = s.object(
+const box: Schema<Box> = s.object(
   {
     x: s.number({ min: 0, max: 1 }),
     y: s.number({ min: 0, max: 1 }),
@@ -324,10 +301,8 @@ export const methods = {
   hostInfo: hostMethod(none, returns<{ mode: 'electron' | 'browser' }>()),
 };
 
-export type Box = Infer<typeof box>;
 export type SimilarArgs = ArgsOf<'similar'>;
 export type SearchByImageArgs = ArgsOf<'searchByImage'>;
-export type SearchOptions = Omit<SimilarArgs, 'photoId'>;
 
 export type Methods = typeof methods;
 export type MethodName = keyof Methods;
@@ -366,27 +341,11 @@ export function isMethodName(name: string): name is MethodName {
 
 export interface EventPayloads {
   'index.progress': JobProgress;
-  'index.done': {
-    done: number;
-    failed: number;
-    total: number;
-    state: 'done' | 'cancelled' | 'failed';
-    /** why the run stopped (state 'failed'), in plain words */
-    error?: string;
-  };
+  'index.done': JobOutcome;
   /** photos, folders or albums changed; the renderer refetches what it shows */
   'library.changed': { reason: string };
-  /** epoch 0 is the starting head (no loss yet) */
-  'finetune.progress': { epoch: number; epochs: number; loss: number | null; heldOutR1: number | null };
-  'finetune.done': {
-    adopted: boolean;
-    /** the candidate's head version, kept whether adopted or not (null: the run ended without one) */
-    version: number | null;
-    /** held-out Recall@1 of the current head and of the candidate */
-    before: number | null;
-    after: number | null;
-    message: string;
-  };
+  'finetune.progress': EpochProgress;
+  'finetune.done': FineTuneOutcome;
   'heads.changed': { active: number | null };
 }
 export type EventName = keyof EventPayloads;

@@ -9,26 +9,20 @@
 import { expectedProvider } from '../runtime/provider-choice';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BusyError, NotFoundError, NotReadyError } from '../errors';
-import { headOutDim } from '../head/head-types';
+import { NotFoundError } from '../errors';
 import { createDefaultEmbedder, type EmbedderOptions } from '../embed/default-embedder';
 import type { PhotoEmbedder } from '../embed/photo-embedder';
 import type { FinetuneOptions } from '../finetune/trainer';
 import { Library, type LibraryOptions } from '../library';
-import type { SearchHit, SearchOptions as EngineSearchOptions } from '../query/types';
-import { albumPresence, albumsOfPhoto, failurePage, photoIdRange, photoPage } from '../store/photo-listing';
+import type { SearchHit } from '../query/types';
 import type { PhotoRow } from '../store/types';
 import {
   ApiError,
-  type AlbumInfo,
   type EngineApi,
   type EventSource,
   type LikenessEvent,
-  type SearchOptions,
   type SearchResults,
 } from './contract';
-import { addLibraryFolder } from './add-folder';
-import { FineTuneJob } from './finetune-job';
 import { libraryImages } from './library-images';
 import {
   loadingStatus,
@@ -107,21 +101,16 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
   };
 
   let embedder: PhotoEmbedder | undefined;
-  let fineTune: FineTuneJob | undefined;
   const opening = (async () => {
     const modelLog = logger.child('model');
     embedder = await (options.createEmbedder ?? createDefaultEmbedder)({ log: (m) => modelLog.info(m) });
-    const lib = await Library.open(dbDir, embedder, { watch: true, ...options.library });
+    const lib = await Library.open(dbDir, embedder, {
+      watch: true,
+      fineTune: options.fineTune,
+      log: logger.child('finetune'),
+      ...options.library,
+    });
     wireEvents(lib, emit, (m) => logger.warn(m));
-    fineTune = new FineTuneJob(
-      lib,
-      {
-        progress: (data) => emit({ event: 'finetune.progress', data }),
-        done: (data) => emit({ event: 'finetune.done', data }),
-      },
-      options.fineTune,
-      logger.child('finetune'),
-    );
     const st = lib.status();
     logger.info(
       `library opened: ${st.photos.total} photos (${st.photos.indexed} indexed), head v${st.head.version}, ` +
@@ -151,14 +140,14 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
 
   // Domain errors become the contract's codes here, once, for every method.
   const api: EngineApi = withApiErrors({
-    ...engineApi(library, () => ({ embedder: embedder!, fineTune: fineTune! }), options.trash, emit),
+    ...engineApi(library, options.trash, emit),
     status: async () => {
       if (!ready && !loadError) {
         const timer = new Promise<null>((resolve) => setTimeout(resolve, STATUS_WAIT_MS, null).unref());
         if ((await Promise.race([opening.catch(() => null), timer])) === null) return loadingStatus();
       }
       const lib = await library();
-      return { ...toStatus(lib.status(), embedder!, lib.isIndexing), training: fineTune?.state ?? null };
+      return { ...toStatus(lib.status(), embedder!, lib.isIndexing), training: lib.training };
     },
   });
 
@@ -171,7 +160,6 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
     close: () =>
       (closing ??= (async () => {
         const lib = await opening.catch(() => undefined);
-        await fineTune?.close();
         await lib?.close();
         await embedder?.close?.();
         listeners.clear();
@@ -185,18 +173,7 @@ export async function createEngineApi(options: EngineApiOptions): Promise<Engine
 /** Library events → contract events. */
 function wireEvents(lib: Library, emit: (e: LikenessEvent) => void, log: (m: string) => void): void {
   lib.on('progress', (p) => emit({ event: 'index.progress', data: toJobProgress(p) }));
-  lib.on('done', (s) =>
-    emit({
-      event: 'index.done',
-      data: {
-        done: s.done + s.failed,
-        failed: s.failed,
-        total: s.total,
-        state: s.state,
-        ...(s.error ? { error: s.error } : {}),
-      },
-    }),
-  );
+  lib.on('done', ({ seconds: _seconds, ...data }) => emit({ event: 'index.done', data }));
   // A run stopped by a failed write (disk full): the terminal of `likeness serve` says so too.
   lib.on('done', (s) => s.error && log(`indexing stopped: ${s.error}`));
   lib.on('changed', ({ reason }) => emit({ event: 'library.changed', data: { reason } }));
@@ -205,75 +182,47 @@ function wireEvents(lib: Library, emit: (e: LikenessEvent) => void, log: (m: str
     emit({ event: 'library.changed', data: { reason: 'head changed' } });
   });
   lib.on('warning', log);
+  lib.on('finetune.progress', (data) => emit({ event: 'finetune.progress', data }));
+  lib.on('finetune.done', (data) => emit({ event: 'finetune.done', data }));
 }
 
 const summaries = (hits: SearchHit[]): SearchResults => ({
   results: hits.map((h) => ({ photo: toPhotoSummary(h.photo), score: h.score })),
 });
 
-/** The contract's search options → the engine's (the same names; undefined ones left out). */
-function searchOptions(o: SearchOptions): EngineSearchOptions {
-  const out: EngineSearchOptions = {};
-  if (o.k !== undefined) out.k = o.k;
-  if (o.threshold !== undefined) out.threshold = o.threshold;
-  if (o.expand !== undefined) out.expand = o.expand;
-  if (o.folderId !== undefined) out.folderId = o.folderId;
-  if (o.from !== undefined) out.from = o.from;
-  if (o.to !== undefined) out.to = o.to;
-  return out;
-}
-
 function engineApi(
   library: () => Promise<Library>,
-  parts: () => { embedder: PhotoEmbedder; fineTune: FineTuneJob },
   trash: (file: string) => Promise<void>,
   emit: (e: LikenessEvent) => void,
 ): Omit<EngineApi, 'status'> {
-  const photoOf = (lib: Library, photoId: number): PhotoRow => {
-    const p = lib.getPhoto(photoId);
-    if (!p || p.status === 'missing') throw new NotFoundError(`No photo with id ${photoId}`);
-    return p;
-  };
-  /** A photo that can be the query of a search: indexed with the active head. */
-  const indexedPhoto = (lib: Library, photoId: number): PhotoRow => {
-    const p = photoOf(lib, photoId);
-    const name = path.basename(p.path);
-    if (p.status === 'pending')
-      throw new NotReadyError(`${name} is not indexed yet — try again when indexing reaches it`);
-    if (p.status === 'failed')
-      throw new NotReadyError(`${name} could not be indexed, so it cannot be a query: ${p.error}`);
-    return p;
-  };
-  const albumOf = (lib: Library, albumId: number): AlbumInfo => {
-    const a = lib.listAlbums().find((x) => x.id === albumId);
-    if (!a) throw new NotFoundError(`No album with id ${albumId}`);
-    return toAlbumInfo(a, albumPresence(lib.store).get(albumId));
-  };
   const details = (lib: Library, p: PhotoRow) => {
-    const folder = lib.store.listFolders().find((f) => f.id === p.folderId)!;
-    return toPhotoDetails(p, folder, albumsOfPhoto(lib.store, p.id));
+    const d = lib.photoDetails(p);
+    return toPhotoDetails(d.photo, d.folder, d.albums);
   };
-  const checkPhotos = (lib: Library, ids: number[]) => {
-    for (const id of ids) photoOf(lib, id);
+  const albumInfo = (lib: Library, albumId: number) => {
+    const { album, presence } = lib.album(albumId);
+    return toAlbumInfo(album, presence);
   };
-  const albumChanged = () => emit({ event: 'library.changed', data: { reason: 'album' } });
+  const folderInfo = (lib: Library, folderId: number) =>
+    toFolderInfo(lib.listFolders().find((f) => f.id === folderId)!);
+  /** Indexing starts by itself after a folder changes; the renderer follows it through index.progress. */
+  const indexInBackground = (lib: Library) =>
+    void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
 
   return {
     // ── folders ──────────────────────────────────────────────────────────────────────────────────────
     listFolders: async () => ({ folders: (await library()).listFolders().map(toFolderInfo) }),
     addFolder: async ({ path: dir, confirm }) => {
       const lib = await library();
-      const added = await addLibraryFolder(lib, dir, { confirm });
-      // Indexing starts by itself; the renderer follows it through index.progress.
-      void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
-      const folder = lib.listFolders().find((f) => f.id === added.id)!;
-      return { folder: toFolderInfo(folder) };
+      const added = await lib.addNewFolder(dir, { confirm });
+      indexInBackground(lib);
+      return { folder: folderInfo(lib, added.id) };
     },
     rescanFolder: async ({ folderId }) => {
       const lib = await library();
       await lib.rescan(folderId);
-      void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
-      return { folder: toFolderInfo(lib.listFolders().find((f) => f.id === folderId)!) };
+      indexInBackground(lib);
+      return { folder: folderInfo(lib, folderId) };
     },
     removeFolder: async ({ folderId }) => {
       const lib = await library();
@@ -283,49 +232,30 @@ function engineApi(
 
     // ── photos ───────────────────────────────────────────────────────────────────────────────────────
     listPhotos: async ({ offset, limit, sort, folderId, albumId }) => {
-      const lib = await library();
-      if (albumId !== undefined) albumOf(lib, albumId);
-      const page = photoPage(lib.store, { offset, limit, sort, folderId, albumId });
+      const page = (await library()).photoPage({ offset, limit, sort, folderId, albumId });
       return { total: page.total, items: page.rows.map(toPhotoSummary) };
     },
-    listPhotoIds: async ({ offset, limit, sort, folderId, albumId }) => {
-      const lib = await library();
-      if (albumId !== undefined) albumOf(lib, albumId);
-      return photoIdRange(lib.store, { offset, limit, sort, folderId, albumId });
-    },
+    listPhotoIds: async ({ offset, limit, sort, folderId, albumId }) =>
+      (await library()).photoIdRange({ offset, limit, sort, folderId, albumId }),
     getPhoto: async ({ photoId }) => {
       const lib = await library();
-      return details(lib, photoOf(lib, photoId));
+      return details(lib, lib.photo(photoId));
     },
     findPhoto: async ({ path: file }) => {
       const lib = await library();
-      const p = lib.photoByPath(file);
-      if (p && p.status !== 'missing') return details(lib, p);
-      throw new ApiError(
-        'not_found',
-        fs.existsSync(file)
-          ? `${file} is not in the library (add its folder, or search with it as an outside image)`
-          : `${file}: no such file`,
-      );
+      return details(lib, lib.photoAt(file));
     },
 
     // ── queries ──────────────────────────────────────────────────────────────────────────────────────
-    similar: async ({ photoId, ...opts }) => {
-      const lib = await library();
-      indexedPhoto(lib, photoId);
-      return summaries(lib.similar(photoId, searchOptions(opts)));
-    },
+    similar: async ({ photoId, ...opts }) => summaries((await library()).similar(photoId, opts)),
     searchByImage: async ({ bytesBase64, name, ...opts }) => {
       const lib = await library();
       const label = name?.trim() || 'The dropped image';
       const vector = await lib.embedImage(Buffer.from(bytesBase64, 'base64'), { label });
-      return summaries(lib.searchByVector(vector, searchOptions(opts)));
+      return summaries(lib.searchByVector(vector, opts));
     },
-    searchByRegion: async ({ photoId, box, k }) => {
-      const lib = await library();
-      photoOf(lib, photoId);
-      return summaries(await lib.searchByRegion(photoId, box, searchOptions({ k })));
-    },
+    searchByRegion: async ({ photoId, box, k }) =>
+      summaries(await (await library()).searchByRegion(photoId, box, { k })),
     duplicates: async ({ threshold }) => {
       const groups = await (await library()).duplicates(threshold);
       return {
@@ -339,51 +269,38 @@ function engineApi(
     trashPhotos: async ({ photoIds }) => (await library()).trashPhotos(photoIds, trash),
 
     // ── albums ───────────────────────────────────────────────────────────────────────────────────────
-    listAlbums: async () => {
-      const lib = await library();
-      const presence = albumPresence(lib.store);
-      return { albums: lib.listAlbums().map((a) => toAlbumInfo(a, presence.get(a.id))) };
-    },
-    createAlbum: async ({ name }) => {
-      const lib = await library();
-      return { album: toAlbumInfo(lib.createAlbum(name)) };
-    },
+    listAlbums: async () => ({
+      albums: (await library()).albums().map((a) => toAlbumInfo(a.album, a.presence)),
+    }),
+    createAlbum: async ({ name }) => ({ album: toAlbumInfo((await library()).createAlbum(name)) }),
     renameAlbum: async ({ albumId, name }) => {
       const lib = await library();
-      albumOf(lib, albumId);
       lib.renameAlbum(albumId, name);
-      return { album: albumOf(lib, albumId) };
+      return { album: albumInfo(lib, albumId) };
     },
     deleteAlbum: async ({ albumId }) => ({ deleted: (await library()).deleteAlbum(albumId) }),
     addToAlbum: async ({ albumId, photoIds }) => {
       const lib = await library();
-      albumOf(lib, albumId);
-      checkPhotos(lib, photoIds);
       lib.addToAlbum(albumId, photoIds);
-      albumChanged();
-      return { album: albumOf(lib, albumId) };
+      return { album: albumInfo(lib, albumId) };
     },
     removeFromAlbum: async ({ albumId, photoIds }) => {
       const lib = await library();
-      albumOf(lib, albumId);
       lib.removeFromAlbum(albumId, photoIds);
-      albumChanged();
-      return { album: albumOf(lib, albumId) };
+      return { album: albumInfo(lib, albumId) };
     },
 
     // ── indexing ─────────────────────────────────────────────────────────────────────────────────────
     startIndexing: async () => {
-      const lib = await library();
-      if (lib.isIndexing || lib.status().photos.pending === 0) return { started: false };
-      lib.claimWriter();
-      void lib.startIndexing().catch((error: Error) => emit(warningChanged(error)));
-      return { started: true };
+      const run = (await library()).indexPending();
+      void run?.catch((error: Error) => emit(warningChanged(error)));
+      return { started: run !== null };
     },
     pauseIndexing: async () => ({ paused: (await library()).pause() }),
     resumeIndexing: async () => ({ resumed: (await library()).resume() }),
     cancelIndexing: async () => ({ cancelled: (await library()).cancel() }),
     listFailures: async ({ offset, limit }) => {
-      const page = failurePage((await library()).store, offset, limit);
+      const page = (await library()).failurePage(offset, limit);
       return {
         total: page.total,
         items: page.rows.map((p) => ({ photoId: p.id, path: p.path, error: p.error ?? 'unknown error' })),
@@ -391,33 +308,12 @@ function engineApi(
     },
 
     // ── heads and fine-tuning ────────────────────────────────────────────────────────────────────────
-    startFineTune: async ({ albumIds }) => {
-      await library();
-      return { started: parts().fineTune.start(albumIds) };
-    },
-    cancelFineTune: async () => {
-      await library();
-      return { cancelled: parts().fineTune.cancel() };
-    },
-    listHeads: async () => {
-      const lib = await library();
-      const modelId = parts().embedder.modelId;
-      return {
-        heads: lib
-          .listHeads()
-          .filter((h) => h.modelId === modelId)
-          .map(toHeadInfo),
-      };
-    },
+    startFineTune: async ({ albumIds }) => ({ started: (await library()).startFineTune(albumIds) }),
+    cancelFineTune: async () => ({ cancelled: (await library()).cancelFineTune() }),
+    listHeads: async () => ({ heads: (await library()).modelHeads().map(toHeadInfo) }),
     useHead: async ({ version }) => {
-      const lib = await library();
-      const head = lib.store.getHead(version);
-      if (!head || head.modelId !== parts().embedder.modelId)
-        throw new NotFoundError(`No head version ${version} for the current model`);
-      if (parts().fineTune.isRunning)
-        throw new BusyError('Fine-tuning is running; wait for it or cancel it first');
-      await lib.useHead(version);
-      return { head: { version, combo: head.combo, dim: headOutDim(head.weights) } };
+      const head = await (await library()).useHead(version);
+      return { head: { version, combo: head.combo, dim: head.dim } };
     },
   };
 }

@@ -91,15 +91,9 @@ export function toHeadInfo(h: HeadSummary): HeadInfo {
   };
 }
 
-export function toJobProgress(p: IndexProgress): JobProgress {
-  return {
-    done: p.done + p.failed,
-    total: p.total,
-    rate: p.rate,
-    etaSeconds: p.etaSeconds === null ? null : Math.max(0, Math.round(p.etaSeconds)),
-    current: p.current === null ? null : path.basename(p.current),
-    state: p.state,
-  };
+/** The contract's progress is the indexer's, less its separate count of failures. */
+export function toJobProgress({ failed: _failed, ...p }: IndexProgress): JobProgress {
+  return p;
 }
 
 export function toModelInfo(e: PhotoEmbedder): ModelInfo {

@@ -8,6 +8,7 @@ import type { Sharp } from 'sharp';
 import { loadSharp } from '../runtime/lazy-modules';
 import { InvalidInputError } from '../errors';
 import { contentRect } from './border-trim';
+import type { Box } from './box';
 import { exifTakenAt } from './exif-date';
 
 /**
@@ -45,16 +46,21 @@ export interface DecodeOptions {
   /** longest side of the WebP thumbnail (of the decoded area); 0 = none */
   thumbnailSize?: number;
   /** region of the photo to use, in 0..1 of its (oriented) width/height */
-  region?: { x: number; y: number; w: number; h: number };
+  region?: Box;
 }
 
-export interface DecodedImage {
-  /** the backbone's input (uniform borders trimmed) */
+/** A decoded photo: what the embedder and the indexer work with. */
+export interface DecodedPhoto {
+  /** the backbone's input, uniform borders trimmed (opaque to the pipeline) */
   tensor: ModelInput;
+  /** oriented size of the original */
   width: number;
   height: number;
+  /** small WebP, or null when not asked for */
   thumbnail: Buffer | null;
   takenAt: number | null;
+  /** the copy fingerprint of the model input (fingerprint.ts), added by the embedder; fakes may leave it out */
+  fingerprint?: Uint8Array;
 }
 
 /** Refuse decompression bombs: 200 megapixels is well above any camera's output. */
@@ -116,7 +122,7 @@ export async function decodeImage(
   source: string | Buffer,
   opts: DecodeOptions,
   label?: string,
-): Promise<DecodedImage> {
+): Promise<DecodedPhoto> {
   const name = label ?? (typeof source === 'string' ? source : 'dropped image');
   let buf: Buffer;
   try {

@@ -11,7 +11,8 @@ import { defaultModelsDir, int8ModelPath, loadInstalledModel } from '../model/mo
 import { BATCH_SIZE } from '../runtime/execution-provider';
 import { DEFAULT_BACKBONE } from '../model/model-spec';
 import { BackboneThread } from './backbone-thread';
-import type { DecodeRequest, DecodedPhoto, PhotoEmbedder } from './photo-embedder';
+import type { DecodedPhoto } from '../decode/decode-image';
+import type { DecodeRequest, PhotoEmbedder } from './photo-embedder';
 
 export const THUMBNAIL_SIZE = 320;
 

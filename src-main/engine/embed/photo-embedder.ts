@@ -2,26 +2,14 @@
  * What the library pipeline needs from the model: decode a photo, and run the backbone on a
  * batch of decoded photos. The default implementation is default-embedder.ts; tests inject fakes.
  */
-import type { AcceleratorInfo } from '../api/contract';
-import type { ModelInput } from '../decode/decode-image';
+import type { Box } from '../decode/box';
+import type { DecodedPhoto, ModelInput } from '../decode/decode-image';
 import type { Pooled } from '../head/head-types';
-
-export interface DecodedPhoto {
-  /** the backbone's input (opaque to the pipeline) */
-  tensor: ModelInput;
-  /** oriented size of the original */
-  width: number;
-  height: number;
-  /** small WebP, or null when not asked for */
-  thumbnail: Buffer | null;
-  takenAt: number | null;
-  /** the copy fingerprint of the model input (decode/fingerprint.ts); fakes may leave it out */
-  fingerprint?: Uint8Array;
-}
+import type { AcceleratorInfo } from '../runtime/accelerator-info';
 
 export interface DecodeRequest {
   /** crop of the photo, in 0..1 of its oriented width/height */
-  region?: { x: number; y: number; w: number; h: number };
+  region?: Box;
   /** skip the thumbnail (queries by outside images need none) */
   thumbnail?: boolean;
   /** a name for error messages when decoding bytes */

@@ -16,6 +16,8 @@
  *
  * Returns one D×D matrix per branch, to be composed with the head's W (W' = M W).
  */
+import type { LinearHead } from '../head/head-types';
+import { embedRows, l2NormalizeRows } from '../head/project';
 import { symmetricEigen } from '../head/symmetric-eigen';
 import { TopK } from '../index/vector-math';
 
@@ -59,19 +61,9 @@ export interface AlbumInit {
   pseudo: { index: number; album: number }[];
 }
 
-/** Scales `len` values of `a` from `off` to unit length (a zero row stays zero). */
-function normalize(a: Float64Array | Float32Array, off: number, len: number): void {
-  let s = 0;
-  for (let i = 0; i < len; i++) s += a[off + i] * a[off + i];
-  const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-  for (let i = 0; i < len; i++) a[off + i] *= inv;
-}
-
 /** Each d-long row of y, as a unit Float64 row. */
 function normalizedRows(y: Float32Array, d: number): Float64Array {
-  const out = Float64Array.from(y);
-  for (let o = 0; o < out.length; o += d) normalize(out, o, d);
-  return out;
+  return l2NormalizeRows(Float64Array.from(y), y.length / d, d);
 }
 
 /** Σ_k f(λ_k) v_k v_kᵀ over the first `count` eigenpairs (rows of `vectors`). */
@@ -196,23 +188,26 @@ function branchMatrix(
   return m;
 }
 
-/** Concatenated, normalised embeddings under per-branch matrices (for the self-training step). */
+/**
+ * Embeddings under per-branch matrices (for the self-training step): the candidate head in the output
+ * space (W = M, no centring) through the head's one forward pass.
+ */
 function embedAll(z: Float64Array[], dims: number[], M: Float64Array[]): Float32Array {
   const n = z[0].length / dims[0];
-  const total = dims.reduce((a, b) => a + b, 0);
-  const out = new Float32Array(n * total);
-  let off = 0;
-  z.forEach((zb, b) => {
-    const d = dims[b];
-    const t = applyRows(M[b], zb, d);
-    for (let r = 0; r < n; r++) {
-      normalize(t, r * d, d);
-      out.set(t.subarray(r * d, r * d + d), r * total + off);
-    }
-    off += d;
-  });
-  for (let r = 0; r < n; r++) normalize(out, r * total, total);
-  return out;
+  const head: LinearHead = {
+    combine: 'concat',
+    branches: dims.map((d, b) => ({
+      inDim: d,
+      outDim: d,
+      mean: new Float32Array(d),
+      weight: Float32Array.from(M[b]),
+    })),
+  };
+  return embedRows(
+    head,
+    z.map((zb) => Float32Array.from(zb)),
+    n,
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The CGD head as a trainable network, with a hand-written backward pass (checked by finite differences
- * in test/unit/finetune-gradients.test.ts). Everything works on row-major Float32Array batches with
+ * The CGD head as a trainable network: the head module's forward pass (head/project.ts), run into this
+ * network's buffers, and a hand-written backward pass (checked by finite differences in
+ * test/unit/finetune-gradients.test.ts). Everything works on row-major Float32Array batches with
  * preallocated workspaces: a training step allocates nothing.
  *
  *   x_i = ρ(f_i)/‖ρ(f_i)‖ − μ_i        z_i = W_i x_i      φ_i = z_i / ‖z_i‖
@@ -10,20 +11,13 @@
  * Architectures (the paper's ablation): 'CGD' as above; 'A' the same network but each φ_i gets its own
  * ranking loss (ψ only at test time); 'B' concatenates the raw descriptors and applies one FC + L2.
  */
-import type { BranchKind, HeadWeights, Pooled } from '../head/head-types';
-import { branchInput } from '../head/project';
+import type { BranchKind, HeadWeights, LinearBranch, Pooled } from '../head/head-types';
+import { branchInput, embedRows, headForward, linearForward } from '../head/project';
 
 export type Architecture = 'CGD' | 'A' | 'B';
 export type Combine = 'concat' | 'sum';
 
-export interface ModelBranch {
-  inDim: number;
-  outDim: number;
-  /** centering, length inDim */
-  mean: Float32Array;
-  /** row-major outDim × inDim */
-  weight: Float32Array;
-}
+export type ModelBranch = LinearBranch;
 
 export interface HeadModel {
   arch: Architecture;
@@ -141,58 +135,6 @@ export function prepareInputs(model: HeadModel, pooled: readonly Pooled[]): Floa
 // ---------------------------------------------------------------------------------------------------------
 // Primitive ops (exported for the gradient checks)
 
-/**
- * out[r] = W x[r] (+ b); W is outDim × inDim row-major. Rows go four at a time so that each weight
- * read from memory serves four dot products (the weights, not the arithmetic, are the bottleneck).
- */
-export function linearForward(
-  x: Float32Array,
-  W: Float32Array,
-  b: Float32Array | null,
-  rows: number,
-  inDim: number,
-  outDim: number,
-  out: Float32Array,
-): void {
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const x0 = r * inDim;
-    const x1 = x0 + inDim;
-    const x2 = x1 + inDim;
-    const x3 = x2 + inDim;
-    const oo = r * outDim;
-    for (let o = 0; o < outDim; o++) {
-      const wo = o * inDim;
-      const bias = b ? b[o] : 0;
-      let s0 = bias;
-      let s1 = bias;
-      let s2 = bias;
-      let s3 = bias;
-      for (let k = 0; k < inDim; k++) {
-        const w = W[wo + k];
-        s0 += w * x[x0 + k];
-        s1 += w * x[x1 + k];
-        s2 += w * x[x2 + k];
-        s3 += w * x[x3 + k];
-      }
-      out[oo + o] = s0;
-      out[oo + outDim + o] = s1;
-      out[oo + 2 * outDim + o] = s2;
-      out[oo + 3 * outDim + o] = s3;
-    }
-  }
-  for (; r < rows; r++) {
-    const xo = r * inDim;
-    const oo = r * outDim;
-    for (let o = 0; o < outDim; o++) {
-      const wo = o * inDim;
-      let s = b ? b[o] : 0;
-      for (let k = 0; k < inDim; k++) s += W[wo + k] * x[xo + k];
-      out[oo + o] = s;
-    }
-  }
-}
-
 /** Accumulates gW += dOutᵀ x, gB += Σ dOut; writes dx = dOut W when dx is given. */
 export function linearBackward(
   dOut: Float32Array,
@@ -249,27 +191,6 @@ export function linearBackward(
         for (let k = 0; k < inDim; k++) dx[xo + k] += g * W[wo + k];
       }
     }
-  }
-}
-
-const NORM_EPS = 1e-12;
-
-/** y[r] = z[r] / ‖z[r]‖; stores the norms for the backward pass. */
-export function l2NormalizeRows(
-  z: Float32Array,
-  rows: number,
-  dim: number,
-  y: Float32Array,
-  norms: Float32Array,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const o = r * dim;
-    let s = 0;
-    for (let k = 0; k < dim; k++) s += z[o + k] * z[o + k];
-    const n = Math.max(Math.sqrt(s), NORM_EPS);
-    norms[r] = n;
-    const inv = 1 / n;
-    for (let k = 0; k < dim; k++) y[o + k] = z[o + k] * inv;
   }
 }
 
@@ -369,33 +290,8 @@ export class HeadNet {
   /** Runs the head on rows idx[0..rows) of the prepared inputs; fills phi, psi and (optionally) logits. */
   forward(inputs: Float32Array[], idx: ArrayLike<number>, rows: number, withLogits: boolean): void {
     if (rows > this.maxBatch) throw new Error(`batch of ${rows} exceeds ${this.maxBatch}`);
-    const D = this.outDim;
-    if (this.model.combine === 'sum') this.comb.fill(0, 0, rows * D);
-    let off = 0;
-    for (let i = 0; i < this.nb; i++) {
-      const b = this.model.branches[i];
-      const x = this.x[i];
-      const src = inputs[i];
-      const inD = b.inDim;
-      for (let r = 0; r < rows; r++) {
-        const so = idx[r] * inD;
-        const xo = r * inD;
-        for (let k = 0; k < inD; k++) x[xo + k] = src[so + k] - b.mean[k];
-      }
-      linearForward(x, b.weight, null, rows, inD, b.outDim, this.z[i]);
-      l2NormalizeRows(this.z[i], rows, b.outDim, this.phi[i], this.norms[i]);
-      const phi = this.phi[i];
-      const od = b.outDim;
-      for (let r = 0; r < rows; r++) {
-        if (this.model.combine === 'sum') {
-          for (let k = 0; k < od; k++) this.comb[r * D + k] += phi[r * od + k];
-        } else {
-          this.comb.set(phi.subarray(r * od, (r + 1) * od), r * D + off);
-        }
-      }
-      off += od;
-    }
-    l2NormalizeRows(this.comb, rows, D, this.psi, this.psiNorms);
+    // the serving forward pass, into this net's buffers (backward reads them)
+    headForward(this.model, inputs, idx, rows, this);
     if (withLogits && this.numClasses > 0) {
       linearForward(this.phi[0], this.classW, this.classB, rows, this.classDim, this.numClasses, this.logits);
     }
@@ -464,16 +360,7 @@ export class HeadNet {
 
   /** Descriptors ψ of every row of the prepared inputs, N × outDim row-major. */
   embedAll(inputs: Float32Array[], n: number): Float32Array {
-    const D = this.outDim;
-    const out = new Float32Array(n * D);
-    const idx = new Int32Array(this.maxBatch);
-    for (let s = 0; s < n; s += this.maxBatch) {
-      const rows = Math.min(this.maxBatch, n - s);
-      for (let r = 0; r < rows; r++) idx[r] = s + r;
-      this.forward(inputs, idx, rows, false);
-      out.set(this.psi.subarray(0, rows * D), s * D);
-    }
-    return out;
+    return embedRows(this.model, inputs, n, this, this.maxBatch);
   }
 }
 

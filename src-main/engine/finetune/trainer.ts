@@ -6,7 +6,8 @@
  * replace a working head. The input head is never modified.
  */
 import { InvalidInputError } from '../errors';
-import type { HeadWeights, Pooled } from '../head/head-types';
+import { headOutDim, type HeadWeights, type Pooled } from '../head/head-types';
+import { l2NormalizeRows, projectRows } from '../head/project';
 import { Adam, type AdamParam } from './adam';
 import { ALBUM_INIT_DEFAULTS, albumInit } from './album-init';
 import {
@@ -409,10 +410,7 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   const allRows = Int32Array.from({ length: n }, (_, i) => i);
 
   // Baseline: the initial head as it is served (CGD form, whatever architecture is being trained).
-  const baseModel = modelFromHead(initHead, 'CGD');
-  const baseNet = new HeadNet(baseModel, 0, 256);
-  const baseEmb = baseNet.embedAll(prepareInputs(baseModel, keptPooled), n);
-  const before = evaluate(baseEmb, baseNet.outDim, split, allRows);
+  const before = evaluate(projectRows(initHead, keptPooled), headOutDim(initHead), split, allRows);
   // epoch 0: the current head's held-out figure, where the user's chart starts (no loss yet)
   onEpoch?.({ epoch: 0, loss: NaN, heldOutR1: before.r1, heldOutMAP: before.mAP });
 
@@ -596,10 +594,8 @@ function initClassifier(
       for (let k = 0; k < d; k++) net.classW[c * d + k] += net.phi[0][r * d + k];
     }
   }
+  l2NormalizeRows(net.classW, K, d);
   for (let c = 0; c < K; c++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += net.classW[c * d + k] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let k = 0; k < d; k++) net.classW[c * d + k] = net.classW[c * d + k] * inv + 1e-3 * gaussian(rng);
+    for (let k = 0; k < d; k++) net.classW[c * d + k] += 1e-3 * gaussian(rng);
   }
 }

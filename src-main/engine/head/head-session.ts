@@ -9,13 +9,14 @@ import type * as ort from 'onnxruntime-node';
 import { loadOrt } from '../runtime/lazy-modules';
 import type { BranchKind, HeadWeights, Pooled } from './head-types';
 import { headOutDim } from './head-types';
+import { NORM_EPS } from './project';
 import { DataType, GraphBuilder, encodeOnnxModel } from '../model/onnx-writer';
 import { createSessionWithFallback, type ProviderName } from '../runtime/execution-provider';
 
 export const HEAD_OUTPUT = 'embedding';
 const OPSET = 17;
 /** Below any real norm of unit-scale float32 data, above zero: only exact zeros map to zero. */
-const NORM_EPS = 1e-30;
+// (the JS forward pass's own ε, so that both divide alike)
 /** Rows per ORT run: large enough to amortise the call, small enough to keep the packed inputs ~25 MB. */
 const RUN_ROWS = 8192;
 

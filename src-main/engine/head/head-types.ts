@@ -4,7 +4,7 @@
  *   x_i = ρ(f_i) / ‖ρ(f_i)‖₂          ρ = signed power (branch.power; 1 = identity), a fixed input step
  *   Φ_i = W_i (x_i − μ_i) / ‖·‖₂      for each branch i in `combo` order
  *   Ψ   = concat(Φ) / ‖·‖₂
- * `branchInput()` in project.ts computes x_i; training uses it too, so both agree.
+ * project.ts computes all of it, for serving and training alike.
  */
 export type BranchKind = 'S' | 'M' | 'G';
 export const BRANCH_KINDS: readonly BranchKind[] = ['S', 'M', 'G'];
@@ -16,8 +16,8 @@ export interface Pooled {
   G: Float32Array;
 }
 
-export interface HeadBranch {
-  kind: BranchKind;
+/** The linear part of a branch: what the forward pass computes with (and the trainer learns). */
+export interface LinearBranch {
   /** input size (backbone channels) */
   inDim: number;
   /** output size of this branch */
@@ -26,6 +26,16 @@ export interface HeadBranch {
   mean: Float32Array;
   /** row-major outDim × inDim projection */
   weight: Float32Array;
+}
+
+/** Branches and how they combine: the concatenation of the paper (default) or a sum (ablation only). */
+export interface LinearHead {
+  branches: readonly LinearBranch[];
+  combine: 'concat' | 'sum';
+}
+
+export interface HeadBranch extends LinearBranch {
+  kind: BranchKind;
   /**
    * Optional element-wise power applied to the raw vector before centering
    * (signed power normalisation, 1 = none). Part of the head so it is learned/stored with it.
@@ -33,14 +43,12 @@ export interface HeadBranch {
   power: number;
 }
 
-export interface HeadWeights {
+export interface HeadWeights extends LinearHead {
   /** branch letters in order, e.g. "SMG"; the first branch carries the classifier when training */
   combo: string;
   branches: HeadBranch[];
-  /** how the branches were combined: the paper's concatenation (default) or a sum (ablation only) */
-  combine: 'concat' | 'sum';
 }
 
-export function headOutDim(h: HeadWeights): number {
+export function headOutDim(h: LinearHead): number {
   return h.combine === 'sum' ? h.branches[0].outDim : h.branches.reduce((a, b) => a + b.outDim, 0);
 }

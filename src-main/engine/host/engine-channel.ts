@@ -30,9 +30,11 @@ export type ChannelMessage =
   | { type: 'trash'; id: number; path: string }
   | { type: 'trashed'; id: number; error?: string }
   | { type: 'close' }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  /** the engine side answers calls from now on */
+  | { type: 'ready' };
 
-/** Engine side: answers calls with `settle` on `api`, forwards its events, closes on request. */
+/** Engine side: answers calls with `settle` on `api`, forwards its events, closes on request; says it is ready. */
 export function serveEngine(
   endpoint: Endpoint,
   host: { api: LikenessApi | EngineApi; events: EventSource; close(): Promise<void> },
@@ -45,6 +47,7 @@ export function serveEngine(
       );
     else if (m.type === 'close') void host.close().finally(() => endpoint.post({ type: 'closed' }));
   });
+  endpoint.post({ type: 'ready' });
 }
 
 /** Engine side: the host services (trash, log) the engine's options ask for, over the channel. */
@@ -73,6 +76,8 @@ export function hostServices(endpoint: Endpoint): {
 }
 
 export interface RemoteEngine {
+  /** resolves when the engine side answers calls; rejects if it is lost before that */
+  ready: Promise<void>;
   /** the contract, each method forwarded; a failure comes back as the engine's ApiError */
   api: EngineApi;
   events: EventSource;
@@ -92,8 +97,11 @@ export function connectEngine(
   const calls = new Map<number, (outcome: Outcome) => void>();
   const listeners = new Set<(event: LikenessEvent) => void>();
   let closed: (() => void) | null = null;
+  let started: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  const ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
   endpoint.listen((m) => {
-    if (m.type === 'outcome') {
+    if (m.type === 'ready') started?.resolve();
+    else if (m.type === 'outcome') {
       calls.get(m.id)?.(m.outcome);
       calls.delete(m.id);
     } else if (m.type === 'event') for (const l of [...listeners]) l(m.event);
@@ -121,6 +129,7 @@ export function connectEngine(
   ) as unknown as EngineApi;
   let closing: Promise<void> | undefined;
   return {
+    ready,
     api,
     events: {
       subscribe(listener) {
@@ -137,6 +146,7 @@ export function connectEngine(
           })),
     lost(reason) {
       gone = `The engine stopped: ${reason}`;
+      started?.reject(new Error(reason));
       for (const resolve of calls.values())
         resolve({ ok: false, error: { code: 'unavailable', message: gone } });
       calls.clear();

@@ -15,4 +15,3 @@ const endpoint: Endpoint = {
 const { dbDir } = workerData as { dbDir: string };
 const host = await createEngineApi({ dbDir, ...hostServices(endpoint) });
 serveEngine(endpoint, host);
-port.postMessage({ type: 'ready' });

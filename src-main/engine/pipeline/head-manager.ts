@@ -3,7 +3,7 @@ import { headOutDim, type Pooled } from '../head/head-types';
 import type { AnnIndex } from '../index/ann-index';
 import type { Store } from '../store/store';
 import type { HeadRow } from '../store/types';
-import type { HeadOps } from './head-ops';
+import type { HeadOps } from '../head/head-ops';
 import { DEFAULT_HEAD, centredIdentityHead, identityHead } from '../head/whitening';
 import { nextUnsupervisedHead, type LearnMoment } from './head-policy';
 

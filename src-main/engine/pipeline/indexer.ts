@@ -6,33 +6,22 @@ import { writeFileAtomic } from '../index/file-checksum';
 import type { Store } from '../store/store';
 import { describeWriteError } from '../store/write-errors';
 import { BoundedQueue } from './bounded-queue';
+import type { JobOutcome, JobProgress, JobState } from './job-progress';
 import type { DecodedPhoto, PhotoEmbedder } from './embedder';
 import type { HeadManager } from './head-manager';
 import type { LearnMoment } from './head-policy';
 import { TypedEmitter } from './typed-emitter';
 
-export type IndexState = 'running' | 'paused' | 'cancelling' | 'done' | 'cancelled' | 'failed';
+export type IndexState = Exclude<JobState, 'scanning'>;
 
-export interface IndexProgress {
-  done: number;
+/** A run's progress as every surface shows it (the rate over the last ~10 s), plus its failures apart. */
+export interface IndexProgress extends JobProgress {
   failed: number;
-  total: number;
-  /** photos per second over the last ~10 s */
-  rate: number;
-  etaSeconds: number | null;
-  /** path of the photo last finished */
-  current: string | null;
   state: IndexState;
 }
 
-export interface IndexSummary {
-  done: number;
-  failed: number;
-  total: number;
-  state: 'done' | 'cancelled' | 'failed';
+export interface IndexSummary extends JobOutcome {
   seconds: number;
-  /** why the run stopped (state 'failed'): a write to the library failed, in plain words */
-  error?: string;
 }
 
 export interface IndexerEvents {
@@ -186,7 +175,16 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       }
       return Math.max(totalCache, done + failed);
     };
-    this.progress = { done, failed, total: total(), rate: 0, etaSeconds: null, current, state: this.state };
+    const progress = (rate: number, etaSeconds: number | null): IndexProgress => ({
+      done: done + failed,
+      failed,
+      total: total(),
+      rate,
+      etaSeconds: etaSeconds === null ? null : Math.max(0, Math.round(etaSeconds)),
+      current: current === null ? null : path.basename(current),
+      state: this.state,
+    });
+    this.progress = progress(0, null);
     const update = (p: string) => {
       current = p;
       const now = Date.now();
@@ -194,16 +192,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       while (recent.length > 1 && now - recent[0] > 10_000) recent.shift();
       const span = (now - recent[0]) / 1000;
       const rate = recent.length > 1 && span > 0 ? (recent.length - 1) / span : 0;
-      const t = total();
-      this.progress = {
-        done,
-        failed,
-        total: t,
-        rate,
-        etaSeconds: rate > 0 ? (t - done - failed) / rate : null,
-        current,
-        state: this.state,
-      };
+      this.progress = progress(rate, rate > 0 ? (total() - done - failed) / rate : null);
       this.emit('progress', this.progress);
     };
 
@@ -351,14 +340,14 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       this.state = 'failed';
     }
     const summary: IndexSummary = {
-      done,
+      done: done + failed,
       failed,
       total: done + failed,
       state: this.state === 'failed' ? 'failed' : end,
       seconds: (Date.now() - started) / 1000,
       ...(fatal ? { error: (fatal as Error).message } : {}),
     };
-    this.progress = { ...this.progress!, done, failed, state: this.state, etaSeconds: 0 };
+    this.progress = progress(this.progress!.rate, 0);
     this.emit('progress', this.progress);
     this.emit('done', summary);
     return summary;

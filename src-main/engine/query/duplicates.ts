@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { copyScore } from '../decode/fingerprint';
-import { dot } from '../index/vector-math';
+import { dot, l2normalize } from '../index/vector-math';
 import { spawnModuleWorker } from '../runtime/module-worker';
 import type { PhotoRow } from '../store/types';
 import { DEFAULT_COPY_THRESHOLD, NEAR_DUPLICATE_COSINE } from './duplicate-defaults';
@@ -52,11 +52,6 @@ export interface DuplicateOptions {
   fingerprintOf?: (photo: PhotoRow) => Promise<Uint8Array | undefined>;
 }
 
-function unit(v: Float32Array): Float32Array {
-  const n = Math.sqrt(dot(v, v)) || 1;
-  return v.map((x) => x / n);
-}
-
 /**
  * Groups copies and near-duplicates. Copies (one photo re-encoded, resized, cropped, re-toned or framed)
  * are linked by the copy score; near-duplicates (other shots of the same moment) by the similarity
@@ -79,7 +74,7 @@ export async function findDuplicates(
   const vectors = ids.map((id) => ctx.store.getEmbedding(id, headVersion) ?? new Float32Array(0));
   const spoc = ids.map((id) => {
     const p = ctx.store.getPooled(id);
-    return p ? unit(p.pooled.S) : undefined;
+    return p ? l2normalize(Float32Array.from(p.pooled.S)) : undefined;
   });
   const spocOk = (i: number, j: number) => !!spoc[i] && !!spoc[j] && dot(spoc[i], spoc[j]) >= CANDIDATE_SPOC;
 

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors';
-import type { Box } from './types';
+import type { Box } from '../decode/box';
 
 /** Checks a query region (fractions of the displayed image); throws a message saying what is wrong. */
 export function validateBox(box: Box): Box {

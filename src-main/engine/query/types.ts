@@ -22,14 +22,6 @@ export interface SearchHit {
   score: number;
 }
 
-/** A region as fractions (0..1) of the displayed, EXIF-oriented image. */
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
 export interface DuplicatePhoto extends SearchHit {
   /** the photo of the group this one is a copy of (the copy to keep), or null */
   copyOf: number | null;

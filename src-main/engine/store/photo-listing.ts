@@ -77,8 +77,14 @@ export function albumsOfPhoto(store: Store, photoId: number): { id: number; name
     .all(photoId) as { id: number; name: string }[];
 }
 
-/** Per album: how many of its photos are still in the library, and the first of them (its cover). */
-export function albumPresence(store: Store): Map<number, { count: number; cover: number | null }> {
+/** How many of an album's photos are still in the library, and the first of them (its cover). */
+export interface AlbumPresence {
+  count: number;
+  cover: number | null;
+}
+
+/** Per album: its presence (albums with no photo left have no entry). */
+export function albumPresence(store: Store): Map<number, AlbumPresence> {
   const rows = store.ps
     .prepare(
       `SELECT ap.album_id AS id, COUNT(*) AS n,

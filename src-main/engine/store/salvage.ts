@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { INDEX_FILE, SIDECAR_FILE } from '../index/ann-index';
 import { DB_FILE } from './open-database';
 
 export interface Salvage {
@@ -27,7 +26,12 @@ function readAll<T>(db: Database.Database, sql: string, what: string, lost: stri
   }
 }
 
-export function salvageDatabase(dbDir: string): Salvage {
+/**
+ * `derived`: the files and folders beside the database made from its photo ids (index, thumbnails);
+ * removed, since the new database numbers photos afresh. Named by the caller: the store knows nothing
+ * of the layers built on it.
+ */
+export function salvageDatabase(dbDir: string, derived: readonly string[]): Salvage {
   const file = path.join(dbDir, DB_FILE);
   const out: Salvage = { folders: [], albums: [], lost: [], keptAt: null };
   if (!fs.existsSync(file)) return out;
@@ -70,7 +74,6 @@ export function salvageDatabase(dbDir: string): Salvage {
     if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, out.keptAt + suffix);
   }
   // Derived from the old photo ids: rebuilt with the new ones.
-  for (const derived of [INDEX_FILE, SIDECAR_FILE, 'thumbs'])
-    fs.rmSync(path.join(dbDir, derived), { recursive: true, force: true });
+  for (const name of derived) fs.rmSync(path.join(dbDir, name), { recursive: true, force: true });
   return out;
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { headOutDim, type HeadWeights, type Pooled } from '../head/head-types';
 import { blobToFloat32, blobToFloat32FromHalf, float16ToBlob, float32ToBlob } from './float16';
-import { decodeHead, encodeHead } from './head-codec';
+import { decodeHead, encodeHead } from '../head/head-codec';
 import { openDatabase } from './open-database';
 import { keysetPages } from './keyset';
 import { StatementCache } from './statement-cache';

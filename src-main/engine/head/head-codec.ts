@@ -1,4 +1,4 @@
-import type { HeadWeights } from '../head/head-types';
+import type { HeadWeights } from './head-types';
 
 /**
  * Serialises head weights for the `heads.weights` BLOB: a JSON header (shapes, combo) followed by the

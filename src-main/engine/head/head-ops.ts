@@ -1,8 +1,8 @@
-import { compareHeads } from '../head/head-check';
-import type { HeadWeights, Pooled } from '../head/head-types';
-import { projectBatchFast } from '../head/head-session';
-import { projectBatch } from '../head/project';
-import { learnWhiteningHead, type WhiteningOptions } from '../head/whitening';
+import { compareHeads } from './head-check';
+import type { HeadWeights, Pooled } from './head-types';
+import { projectBatchFast } from './head-session';
+import { projectBatch } from './project';
+import { learnWhiteningHead, type WhiteningOptions } from './whitening';
 
 /** The head math the engine needs; injectable so tests can stub the (slower) learning step. */
 export interface HeadOps {
