@@ -56,7 +56,7 @@ export const USAGE = `Usage:
   likeness index DIR... [--db DIR] [--json]       add folders and index their photos
   likeness similar FILE [-k N] [--json]           photos like one in the library
   likeness search IMAGE [-k N] [--json]           photos like any image file
-  likeness duplicates [--threshold T] [--json]    copies (T: copy score, default 0.975) and near-duplicates
+  likeness duplicates [--threshold T] [--json]    copies (T: copy score, default ${DEFAULT_COPY_THRESHOLD}) and near-duplicates
   likeness status [--json]                        photo counts and index state
   likeness recover                                rebuild a damaged library from its folders (keeps albums)
   likeness serve [--port N] [--db DIR]            the app in a browser (127.0.0.1)

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp, { type Sharp } from 'sharp';
+import { decodeImage } from '../../src-main/engine/decode/decode-image';
 import { copyScore, FINGERPRINT_SIDE, greyFingerprint } from '../../src-main/engine/decode/fingerprint';
 import { DEFAULT_COPY_THRESHOLD } from '../../src-main/engine/query/duplicate-defaults';
 
-const SIZE = 224;
+const SIZE = 448;
 
 /** A textured synthetic photo (smooth gradients + blobs), deterministic per seed. */
 async function photo(seed: number, width = 640, height = 480): Promise<Sharp> {
@@ -29,20 +30,20 @@ async function photo(seed: number, width = 640, height = 480): Promise<Sharp> {
   return sharp(px, { raw: { width, height, channels: 3 } });
 }
 
-/** The model input the product fingerprints: the centre square, resized. */
+/** The product's fingerprint of a photo: its model input as decoded (borders trimmed), then fingerprinted. */
 async function print(img: Sharp): Promise<Uint8Array> {
-  const buf = await sharp(await img.png().toBuffer())
-    .resize(SIZE, SIZE, { fit: 'cover' })
-    .removeAlpha()
-    .raw()
-    .toBuffer();
-  return greyFingerprint({ pixels: new Uint8Array(buf), width: SIZE, height: SIZE });
+  const { tensor } = await decodeImage(await img.png().toBuffer(), { input: { size: SIZE, fit: 'full' } });
+  return greyFingerprint(tensor);
 }
 
-test('greyFingerprint: a 32×32 box-averaged grey of the input, whatever its aspect; refuses the wrong size', () => {
+test('greyFingerprint: a 32×32 box-averaged grey of the centre square of the input; refuses the wrong size', () => {
   const [width, height] = [96, 64];
   const rgb = new Uint8Array(width * height * 3);
-  for (let i = 0; i < width * height; i++) rgb.fill(i % width < width / 2 ? 0 : 255, i * 3, i * 3 + 3);
+  // white outside the centre square (x < 16, x ≥ 80), inside it black then white
+  for (let i = 0; i < width * height; i++) {
+    const x = i % width;
+    rgb.fill(x >= 16 && x < 48 ? 0 : 255, i * 3, i * 3 + 3);
+  }
   const f = greyFingerprint({ pixels: rgb, width, height });
   assert.equal(f.length, FINGERPRINT_SIDE * FINGERPRINT_SIDE);
   assert.equal(f[0], 0);

@@ -1,5 +1,5 @@
 /**
- * The copy fingerprint: a 32×32 grey thumbnail of the model input (the whole photo, borders trimmed), stored per
+ * The copy fingerprint: a 32×32 grey thumbnail of the model input's centre square (borders trimmed), stored per
  * photo. Two photos are copies when one is the other after resampling, re-encoding, a global tone change,
  * a crop or a border — i.e. when their thumbnails correlate after aligning scale and position. Pooled
  * CNN descriptors cannot tell that apart from another shot of the same scene (bracketed exposures and
@@ -10,16 +10,23 @@ import type { ModelInput } from './decode-image';
 export const FINGERPRINT_SIDE = 32;
 const N = FINGERPRINT_SIDE;
 
-/** Box-averaged grey (BT.601 luma) of a model input, squeezed to N × N whatever its aspect. */
+/**
+ * Box-averaged grey (BT.601 luma) of the model input's centre square. The square, not the whole frame: a
+ * crop or a trimmed border may change a photo's aspect, which a squeezed frame would turn into a stretch
+ * that no zoom-and-shift alignment undoes, while the centre squares stay a zoom of each other.
+ */
 export function greyFingerprint({ pixels: rgb, width, height }: ModelInput): Uint8Array {
   if (rgb.length !== width * height * 3) throw new Error(`fingerprint: expected ${width}×${height}×3 pixels`);
+  const side = Math.min(width, height);
+  const x0 = (width - side) >> 1;
+  const y0 = (height - side) >> 1;
   const sum = new Float64Array(N * N);
   const count = new Uint32Array(N * N);
-  for (let y = 0; y < height; y++) {
-    const row = Math.floor((y * N) / height) * N;
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
-      const k = row + Math.floor((x * N) / width);
+  for (let y = 0; y < side; y++) {
+    const row = Math.floor((y * N) / side) * N;
+    for (let x = 0; x < side; x++) {
+      const o = ((y0 + y) * width + x0 + x) * 3;
+      const k = row + Math.floor((x * N) / side);
       sum[k] += 0.299 * rgb[o] + 0.587 * rgb[o + 1] + 0.114 * rgb[o + 2];
       count[k]++;
     }
@@ -35,7 +42,13 @@ const SCALES = [0.8, 0.85, 0.9, 0.95, 1, 1 / 0.95, 1 / 0.9, 1 / 0.85, 1 / 0.8];
 const SHIFTS = [-2, -1, 0, 1, 2];
 
 /** Pearson correlation of a with b resampled (bilinear) at zoom s and shift (dx, dy), over their overlap. */
-function correlationAt(a: Uint8Array, b: Uint8Array, s: number, dx: number, dy: number): number {
+function correlationAt(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  s: number,
+  dx: number,
+  dy: number,
+): number {
   const c = (N - 1) / 2;
   let n = 0;
   let sa = 0;
@@ -75,7 +88,7 @@ function correlationAt(a: Uint8Array, b: Uint8Array, s: number, dx: number, dy: 
 }
 
 /** Zoom ≥ 1 resamples b's centre onto a; zoom < 1 resamples a's centre onto b (so the overlap is whole). */
-function aligned(a: Uint8Array, b: Uint8Array, zoom: number, dx: number, dy: number): number {
+function aligned(a: ArrayLike<number>, b: ArrayLike<number>, zoom: number, dx: number, dy: number): number {
   return zoom >= 1 ? correlationAt(a, b, 1 / zoom, dx, dy) : correlationAt(b, a, zoom, -dx, -dy);
 }
 
@@ -84,7 +97,24 @@ function aligned(a: Uint8Array, b: Uint8Array, zoom: number, dx: number, dy: num
  * zoomed in; b with a border is a zoomed in), found on a coarse grid and then refined, because a copy
  * has one exact alignment while another shot of the scene has none. 1 for the same pixels.
  */
-export function copyScore(a: Uint8Array, b: Uint8Array): number {
+/** A [1 2 1]² blur: resampling one box-averaged grid onto another at a zoom blurs it; blurring both evens that out. */
+function smooth(f: Uint8Array): Float32Array {
+  const out = new Float32Array(N * N);
+  const at = (x: number, y: number) =>
+    f[Math.min(N - 1, Math.max(0, y)) * N + Math.min(N - 1, Math.max(0, x))];
+  for (let y = 0; y < N; y++)
+    for (let x = 0; x < N; x++) {
+      let s = 0;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) s += (2 - Math.abs(dx)) * (2 - Math.abs(dy)) * at(x + dx, y + dy);
+      out[y * N + x] = s / 16;
+    }
+  return out;
+}
+
+export function copyScore(fa: Uint8Array, fb: Uint8Array): number {
+  const a = smooth(fa);
+  const b = smooth(fb);
   let best = { r: -1, zoom: 1, dx: 0, dy: 0 };
   for (const zoom of SCALES)
     for (const dy of SHIFTS)

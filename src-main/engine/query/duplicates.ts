@@ -15,6 +15,12 @@ import { UnionFind } from './union-find';
  */
 const CANDIDATE_SPOC = 0.95;
 /**
+ * Similarity-embedding cosine from which pairs are looked at as possible copies. Lower than the
+ * near-duplicate link: whitening stretches the directions a re-toned or cropped copy moves along, so a
+ * copy's head cosine can fall well under NEAR_DUPLICATE_COSINE while its raw SPoC stays ≥ 0.99.
+ */
+const COPY_CANDIDATE_COSINE = 0.4;
+/**
  * Copy scores of fingerprint pairs already compared, keyed by the fingerprints' content (so an edited
  * photo is compared afresh): moving the slider re-groups without re-comparing pixels.
  */
@@ -68,7 +74,7 @@ export async function findDuplicates(
   opts: DuplicateOptions = {},
 ): Promise<DuplicateGroup[]> {
   const threshold = opts.threshold ?? DEFAULT_COPY_THRESHOLD;
-  const { groups: scanned, headVersion } = await nearGroups(ctx, NEAR_DUPLICATE_COSINE);
+  const { groups: scanned, headVersion } = await nearGroups(ctx, COPY_CANDIDATE_COSINE);
   const ids = [...new Set(scanned.flatMap((g) => g.ids))];
   const pos = new Map(ids.map((id, i) => [id, i]));
   const vectors = ids.map((id) => ctx.store.getEmbedding(id, headVersion) ?? new Float32Array(0));
@@ -78,7 +84,7 @@ export async function findDuplicates(
   });
   const spocOk = (i: number, j: number) => !!spoc[i] && !!spoc[j] && dot(spoc[i], spoc[j]) >= CANDIDATE_SPOC;
 
-  // Near-duplicate links: each scanned group as a chain; copy candidates: its pairs whose SPoC agrees.
+  // Within each scanned group: near-duplicate links (similar enough), copy candidates (raw SPoC agrees).
   const near = new Map<number, Set<number>>();
   const link = (i: number, j: number) => {
     const [a, b] = i < j ? [i, j] : [j, i];
@@ -91,9 +97,9 @@ export async function findDuplicates(
   for (const g of scanned) {
     const members = g.ids.map((id) => pos.get(id)!);
     for (let a = 0; a < members.length; a++) {
-      if (a > 0) link(members[0], members[a]);
       for (let b = a + 1; b < members.length; b++) {
         const [i, j] = members[a] < members[b] ? [members[a], members[b]] : [members[b], members[a]];
+        if (dot(vectors[i], vectors[j]) >= NEAR_DUPLICATE_COSINE) link(i, j);
         if (spocOk(i, j)) copyCandidates.push([i, j]);
         if (++pairs % 4096 === 0) await yieldNow();
       }
