@@ -112,9 +112,26 @@ function smooth(f: Uint8Array): Float32Array {
   return out;
 }
 
+/**
+ * Each value replaced by its rank in the fingerprint (0..1; ties share their mean rank): a tone change
+ * that keeps the order of grey levels — brightness, contrast, gamma, even clipping — leaves it unchanged,
+ * where a linear correlation only forgives the linear part.
+ */
+function equalised(f: Uint8Array): Uint8Array {
+  const count = new Uint32Array(256);
+  for (const v of f) count[v]++;
+  const rank = new Uint8Array(256);
+  let below = 0;
+  for (let v = 0; v < 256; v++) {
+    rank[v] = Math.round((255 * (below + (count[v] - 1) / 2)) / Math.max(1, f.length - 1));
+    below += count[v];
+  }
+  return f.map((v) => rank[v]);
+}
+
 export function copyScore(fa: Uint8Array, fb: Uint8Array): number {
-  const a = smooth(fa);
-  const b = smooth(fb);
+  const a = smooth(equalised(fa));
+  const b = smooth(equalised(fb));
   let best = { r: -1, zoom: 1, dx: 0, dy: 0 };
   for (const zoom of SCALES)
     for (const dy of SHIFTS)
