@@ -176,7 +176,7 @@ async function ablation(base: Pooled[]): Promise<Record<string, string | number>
     const pooled = size === spec.inputSize ? base : await pooledFor({ size });
     add('input size', String(size), runHead(pooled, learnWhiteningHead(pooled, DEFAULT_HEAD)));
   }
-  for (const fit of ['squash', 'crop', 'pad'] as const) {
+  for (const fit of ['full', 'squash', 'crop', 'pad'] as const) {
     const pooled = await pooledFor({ fit });
     add('fit', fit, runHead(pooled, learnWhiteningHead(pooled, DEFAULT_HEAD)));
   }
