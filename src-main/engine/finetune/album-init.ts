@@ -30,6 +30,8 @@ export interface AlbumInitOptions {
   pseudoK: number;
   /** ... with the k-th similarity above this */
   pseudoThreshold: number;
+  /** rounds of self-training (each round's photos vote in the next: label propagation) */
+  pseudoRounds: number;
 }
 
 export const ALBUM_INIT_DEFAULTS: AlbumInitOptions = {
@@ -38,6 +40,7 @@ export const ALBUM_INIT_DEFAULTS: AlbumInitOptions = {
   emphasis: 1,
   pseudoK: 5,
   pseudoThreshold: 0.3,
+  pseudoRounds: 1,
 };
 
 export interface AlbumInitInput {
@@ -273,12 +276,17 @@ export function albumInit(input: AlbumInitInput, options: Partial<AlbumInitOptio
   let pseudo: AlbumInit['pseudo'] = [];
   if (m && o.pseudoK > 0) {
     const total = dims.reduce((a, b) => a + b, 0);
-    const emb = embedAll(z, dims, M);
-    const found = pseudoLabels(emb, total, labelled, cls, n, n + m, o.pseudoK, o.pseudoThreshold);
-    if (found.length) {
+    let anchors = labelled;
+    for (let round = 0; round < o.pseudoRounds; round++) {
+      const emb = embedAll(z, dims, M);
+      const found = pseudoLabels(emb, total, anchors, cls, n, n + m, o.pseudoK, o.pseudoThreshold).filter(
+        ([r]) => cls[r] < 0,
+      );
+      if (!found.length) break;
       for (const [r, c] of found) cls[r] = c;
-      pseudo = found.map(([r, album]) => ({ index: r - n, album }));
-      M = fit([...labelled, ...found.map(([r]) => r)]);
+      pseudo = [...pseudo, ...found.map(([r, album]) => ({ index: r - n, album }))];
+      anchors = [...anchors, ...found.map(([r]) => r)];
+      M = fit(anchors);
     }
   }
   return { M, pseudo };
