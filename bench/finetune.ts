@@ -105,8 +105,7 @@ function parseArgs(argv: string[]): Args {
       const r = v();
       if (r !== 'likeness' && r !== 'paper') throw new Error('--recipe is likeness or paper');
       a.recipe = r;
-    }
-    else if (k === '--synthetic') a.synthetic = true;
+    } else if (k === '--synthetic') a.synthetic = true;
     else if (k === '--combo') a.combo = v();
     else if (k === '--dim') a.dim = Number(v());
     else if (k === '--size') a.size = Number(v());

@@ -498,7 +498,10 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
         return out;
       })
     : inputs;
-  const trainingSet = (rows: ArrayLike<number>, s: StartFit): { ctx: FitContext; rows: ArrayLike<number> } => {
+  const trainingSet = (
+    rows: ArrayLike<number>,
+    s: StartFit,
+  ): { ctx: FitContext; rows: ArrayLike<number> } => {
     if (!pool || !s.pseudo.length) return { ctx, rows };
     const cls = new Int32Array(n + poolRows).fill(-1);
     cls.set(split.cls);
@@ -561,10 +564,18 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   // the current head's ranking of that photo; otherwise the single held-out split.
   let cv: CrossValidation | null = null;
   if (hasCandidate && o.folds >= 2) {
-    cv = await crossValidate(ctx, split, baseEmb, baseNet.outDim, Math.min(o.folds, maxFolds(split)), bestEpoch, (rows) => {
-      const s = startFrom(rows);
-      return { model: s.model, ...trainingSet(rows, s) };
-    });
+    cv = await crossValidate(
+      ctx,
+      split,
+      baseEmb,
+      baseNet.outDim,
+      Math.min(o.folds, maxFolds(split)),
+      bestEpoch,
+      (rows) => {
+        const s = startFrom(rows);
+        return { model: s.model, ...trainingSet(rows, s) };
+      },
+    );
   }
   const guardFigures =
     guard && hasCandidate && o.arch !== 'B'
@@ -663,7 +674,8 @@ async function crossValidate(
   const fold = new Int32Array(n);
   const rng = makeRng(o.seed ^ 0xcf01d);
   const byAlbum = new Map<number, number[]>();
-  for (let r = 0; r < n; r++) (byAlbum.get(split.cls[r]) ?? byAlbum.set(split.cls[r], []).get(split.cls[r])!).push(r);
+  for (let r = 0; r < n; r++)
+    (byAlbum.get(split.cls[r]) ?? byAlbum.set(split.cls[r], []).get(split.cls[r])!).push(r);
   let offset = 0;
   for (const rows of byAlbum.values()) {
     shuffleInPlace(rows, rng).forEach((r, j) => (fold[r] = (offset + j) % k));
@@ -773,7 +785,7 @@ function decide(d: DecisionInput): { adopted: boolean; reason: string } {
       };
     }
     if (p > o.significance) {
-      const perAlbum = Math.ceil(((split.rows.length / K) * 1.5));
+      const perAlbum = Math.ceil((split.rows.length / K) * 1.5);
       return {
         adopted: false,
         reason: `Not adopted: ${figures}, but the ranking improved for ${wins} photos and worsened for ${losses}, which is not a reliable gain (${o.cvTest === 'sign' ? 'sign' : 'signed-rank'} test p = ${p.toFixed(3)} > ${o.significance}). What would help: more photos per album (about ${perAlbum}) or one more album.`,
