@@ -111,6 +111,80 @@ function applyRows(m: Float64Array, z: Float64Array, d: number): Float64Array {
   return out;
 }
 
+/**
+ * Step 1: M₁ = S^(−p) with S = (1 − α)·S_w/(tr S_w/d) + α·I, S_w the scatter of the rows around their
+ * album means. With fewer rows than dimensions (small albums, or a 768-d head on a small library), S_w
+ * has rank r < d, and S^(−p) = α^(−p)·I + Σ_k ((s·μ_k + α)^(−p) − α^(−p)) v_k v_kᵀ comes from the r × r
+ * Gram matrix of the centred rows (v = X u/√μ) in O(d·r² + r³ + d²·r) instead of a d × d decomposition.
+ */
+export function withinWhitening(
+  z: Float64Array,
+  d: number,
+  groups: number[][],
+  means: Float64Array[],
+  o: AlbumInitOptions,
+): Float64Array {
+  const r = groups.reduce((a, g) => a + g.length, 0);
+  const X = new Float64Array(r * d); // centred rows, row-major r × d
+  let k = 0;
+  let trace = 0;
+  groups.forEach((g, gi) => {
+    for (const row of g) {
+      for (let i = 0; i < d; i++) {
+        const v = z[row * d + i] - means[gi][i];
+        X[k * d + i] = v;
+        trace += v * v;
+      }
+      k++;
+    }
+  });
+  const scale = trace > 0 ? (1 - o.shrinkage) / (trace / d) : 0;
+  if (2 * r >= d) {
+    const sw = new Float64Array(d * d);
+    for (let q = 0; q < r; q++) {
+      const xo = q * d;
+      for (let i = 0; i < d; i++) {
+        const xi = X[xo + i] * scale;
+        if (xi === 0) continue;
+        for (let j = 0; j < d; j++) sw[i * d + j] += xi * X[xo + j];
+      }
+    }
+    for (let i = 0; i < d; i++) sw[i * d + i] += o.shrinkage;
+    const w = symmetricEigen(sw, d);
+    return spectral(w.values, w.vectors, d, d, (l) => Math.pow(Math.max(l, 1e-9), -o.power));
+  }
+  const gram = new Float64Array(r * r);
+  for (let a = 0; a < r; a++)
+    for (let b = a; b < r; b++) {
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += X[a * d + i] * X[b * d + i];
+      gram[a * r + b] = dot;
+      gram[b * r + a] = dot;
+    }
+  const small = symmetricEigen(gram, r);
+  const alpha = Math.max(o.shrinkage, 1e-9);
+  const base = Math.pow(alpha, -o.power);
+  const m1 = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) m1[i * d + i] = base;
+  const top = Math.max(small.values[0], 0);
+  const v = new Float64Array(d);
+  for (let q = 0; q < r; q++) {
+    const mu = small.values[q];
+    if (!(mu > 1e-12 * top)) continue;
+    v.fill(0);
+    for (let a = 0; a < r; a++) {
+      const u = small.vectors[q * r + a] / Math.sqrt(mu);
+      if (u !== 0) for (let i = 0; i < d; i++) v[i] += X[a * d + i] * u;
+    }
+    const f = Math.pow(scale * mu + alpha, -o.power) - base;
+    for (let i = 0; i < d; i++) {
+      const fi = f * v[i];
+      if (fi !== 0) for (let j = 0; j < d; j++) m1[i * d + j] += fi * v[j];
+    }
+  }
+  return m1;
+}
+
 /** Steps 1–2 for one branch, from unit rows z (n × d) with album labels (−1 = none) on `rows`. */
 function branchMatrix(
   z: Float64Array,
@@ -126,28 +200,13 @@ function branchMatrix(
     if (g) g.push(r);
     else groups.set(cls[r], [r]);
   }
-  const sw = new Float64Array(d * d);
   const means: Float64Array[] = [];
-  const diff = new Float64Array(d);
   for (const g of groups.values()) {
     const m = new Float64Array(d);
     for (const r of g) for (let i = 0; i < d; i++) m[i] += z[r * d + i] / g.length;
     means.push(m);
-    for (const r of g) {
-      for (let i = 0; i < d; i++) diff[i] = z[r * d + i] - m[i];
-      for (let i = 0; i < d; i++) {
-        const di = diff[i];
-        for (let j = 0; j < d; j++) sw[i * d + j] += di * diff[j];
-      }
-    }
   }
-  let trace = 0;
-  for (let i = 0; i < d; i++) trace += sw[i * d + i];
-  const scale = trace > 0 ? (1 - o.shrinkage) / (trace / d) : 0;
-  for (let i = 0; i < d * d; i++) sw[i] *= scale;
-  for (let i = 0; i < d; i++) sw[i * d + i] += o.shrinkage;
-  const w = symmetricEigen(sw, d);
-  const m1 = spectral(w.values, w.vectors, d, d, (l) => Math.pow(Math.max(l, 1e-9), -o.power));
+  const m1 = withinWhitening(z, d, [...groups.values()], means, o);
   if (o.emphasis === 0 || means.length < 2) return m1;
 
   // Between-album scatter in M₁-space, around the library mean: S_b = A Aᵀ with A = [m_c − g] (d × K),
