@@ -117,6 +117,9 @@ export class FineTuneJob {
             albums: result.albums,
             adopted: result.adopted,
             verdict: result.reason,
+            // the evidence behind the verdict: all album photos cross-validated, and the library guard
+            ...(result.metrics.cv ? { crossValidated: result.metrics.cv } : {}),
+            ...(result.metrics.guard ? { guard: result.metrics.guard } : {}),
           },
         });
         if (result.adopted) await lib.useHead(version);

@@ -30,6 +30,8 @@ export interface AlbumInitOptions {
   pseudoK: number;
   /** ... with the k-th similarity above this */
   pseudoThreshold: number;
+  /** the most any one direction is stretched (s_k ≤ cap; none by default) */
+  stretchCap?: number;
   /** rounds of self-training (each round's photos vote in the next: label propagation) */
   pseudoRounds: number;
 }
@@ -58,6 +60,11 @@ export interface AlbumInitInput {
 export interface AlbumInit {
   /** per branch, row-major D × D */
   M: Float64Array[];
+  /**
+   * the same fit (album photos and the library photos self-training found) with another stretch β: the
+   * guard tempers β without fitting again
+   */
+  withEmphasis: (emphasis: number) => Float64Array[];
   /** library photos that joined an album in step 3 (index into the library pool) */
   pseudo: { index: number; album: number }[];
 }
@@ -193,7 +200,7 @@ function branchMatrix(
   cls: ArrayLike<number>,
   libraryMean: Float64Array,
   o: AlbumInitOptions,
-): Float64Array {
+): BranchFit {
   const groups = new Map<number, number[]>();
   for (const r of rows) {
     const g = groups.get(cls[r]);
@@ -207,7 +214,8 @@ function branchMatrix(
     means.push(m);
   }
   const m1 = withinWhitening(z, d, [...groups.values()], means, o);
-  if (o.emphasis === 0 || means.length < 2) return m1;
+  const dirs: BranchFit['dirs'] = [];
+  if (means.length < 2) return { m1, dirs };
 
   // Between-album scatter in M₁-space, around the library mean: S_b = A Aᵀ with A = [m_c − g] (d × K),
   // of rank ≤ K. Its eigenvectors come from the small K × K Gram matrix AᵀA (v = A u / √λ), so a
@@ -232,24 +240,37 @@ function branchMatrix(
   let top = 0;
   for (let k = 0; k < count; k++) top += Math.max(small.values[k], 0);
   const mean = top / count || 1;
-  // M = (I + β Σ_k s_k v_k v_kᵀ) M₁ = M₁ + β Σ_k s_k v_k (v_kᵀ M₁): O(d²K), no d × d product
-  const m = Float64Array.from(m1);
-  const v = new Float64Array(d);
-  const vm = new Float64Array(d);
   for (let k = 0; k < count; k++) {
     const lambda = small.values[k];
     if (!(lambda > 1e-12 * (top || 1))) continue;
-    v.fill(0);
+    const v = new Float64Array(d);
+    const vm = new Float64Array(d);
     for (let a = 0; a < K; a++) {
       const u = small.vectors[k * K + a] / Math.sqrt(lambda);
       if (u !== 0) for (let i = 0; i < d; i++) v[i] += cols[a][i] * u;
     }
-    const s = o.emphasis * Math.sqrt(lambda / mean);
-    vm.fill(0);
     for (let i = 0; i < d; i++) {
       const vi = v[i];
       if (vi !== 0) for (let j = 0; j < d; j++) vm[j] += vi * m1[i * d + j];
     }
+    dirs.push({ v, vm, c: Math.sqrt(lambda / mean) });
+  }
+  return { m1, dirs };
+}
+
+/** Step 1–2's result for one branch: M₁ and the discriminant directions, so that β can change cheaply. */
+interface BranchFit {
+  m1: Float64Array;
+  /** v_k, v_kᵀM₁, and √(λ_k/λ̄) */
+  dirs: { v: Float64Array; vm: Float64Array; c: number }[];
+}
+
+/** M = (I + Σ_k s_k v_k v_kᵀ) M₁ = M₁ + Σ_k s_k v_k (v_kᵀ M₁), s_k = min(β√(λ_k/λ̄), cap): O(d²K). */
+function stretched(fit: BranchFit, d: number, emphasis: number, cap = Infinity): Float64Array {
+  const m = Float64Array.from(fit.m1);
+  if (emphasis === 0) return m;
+  for (const { v, vm, c } of fit.dirs) {
+    const s = Math.min(emphasis * c, cap);
     for (let i = 0; i < d; i++) {
       const f = s * v[i];
       if (f !== 0) for (let j = 0; j < d; j++) m[i * d + j] += f * vm[j];
@@ -330,8 +351,15 @@ export function albumInit(input: AlbumInitInput, options: Partial<AlbumInitOptio
     for (let r = n; r < n + m; r++) for (let i = 0; i < d; i++) g[i] += z[b][r * d + i] / m;
     return g;
   });
-  const fit = (rows: number[]) => dims.map((d, b) => branchMatrix(z[b], d, rows, cls, libMeans[b], o));
-  let M = fit(labelled);
+  const fitAll = (rows: number[]) => dims.map((d, b) => branchMatrix(z[b], d, rows, cls, libMeans[b], o));
+  const matrices = (fits: BranchFit[], emphasis: number) =>
+    fits.map((f, b) => stretched(f, dims[b], emphasis, o.stretchCap));
+  let fits = fitAll(labelled);
+  const fit = (rows: number[]) => {
+    fits = fitAll(rows);
+    return matrices(fits, o.emphasis);
+  };
+  let M = matrices(fits, o.emphasis);
   let pseudo: AlbumInit['pseudo'] = [];
   if (m && o.pseudoK > 0) {
     const total = dims.reduce((a, b) => a + b, 0);
@@ -348,5 +376,6 @@ export function albumInit(input: AlbumInitInput, options: Partial<AlbumInitOptio
       M = fit(anchors);
     }
   }
-  return { M, pseudo };
+  const last = fits;
+  return { M, pseudo, withEmphasis: (emphasis) => matrices(last, emphasis) };
 }

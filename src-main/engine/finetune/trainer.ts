@@ -86,6 +86,8 @@ export interface FinetuneOptions {
   pseudoK: number;
   pseudoThreshold: number;
   pseudoRounds: number;
+  /** album-init.ts stretchCap: the most one discriminant direction is stretched (s_k); 0 = no cap */
+  initStretchCap: number;
   /** the photos self-training put into albums also train the gradient steps (output space) */
   pseudoTrain: boolean;
   /**
@@ -104,6 +106,8 @@ export interface FinetuneOptions {
   guardK: number;
   guardSample: number;
   guardMinOverlap: number;
+  /** the tempering asks the start for this much more overlap than the guard asks of the trained head */
+  guardDrift: number;
 }
 
 export const FINETUNE_DEFAULTS: FinetuneOptions = {
@@ -137,12 +141,14 @@ export const FINETUNE_DEFAULTS: FinetuneOptions = {
   pseudoThreshold: ALBUM_INIT_DEFAULTS.pseudoThreshold,
   pseudoRounds: ALBUM_INIT_DEFAULTS.pseudoRounds,
   pseudoTrain: false,
+  initStretchCap: 0,
   folds: 4,
   cvTest: 'signedRank',
   minGainMAP: 0.02,
   guardK: 10,
   guardSample: 800,
-  guardMinOverlap: 0.5,
+  guardMinOverlap: 0.6,
+  guardDrift: 0.03,
 };
 
 export interface EpochReport {
@@ -473,18 +479,24 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     if (allFit?.emphasis !== emphasis) allFit = { emphasis, s: albumStart(rows, emphasis) };
     return allFit.s;
   };
-  // The stretch β, adapted to this library: the largest of β, ¾β, ½β, ¼β, 0 whose start (fitted on all
-  // album photos) keeps enough of the library's neighbours. The stretch is what costs unlabelled photos.
+  // The stretch β, adapted to this library: the largest of β, ⅞β, ¾β, … 0 whose start (fitted on all
+  // album photos, with the library photos self-training found at full β) keeps enough of the library's
+  // neighbours (o.guardMinOverlap + o.guardDrift: the gradient steps move a little further). The stretch
+  // is what costs photos nobody labelled.
   const tempered: { emphasis: number; overlap: number }[] = [];
+  let temperedFrom: StartFit | null = null;
   if (albumStart && guard && o.initEmphasis > 0) {
-    for (const f of [1, 0.75, 0.5, 0.25, 0]) {
-      emphasis = f * o.initEmphasis;
-      const overlap = guard.overlap(inputForm(startFrom(allRows).model));
-      tempered.push({ emphasis, overlap });
-      if (overlap >= o.guardMinOverlap) break;
+    const full = startFrom(allRows);
+    for (const f of [1, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125, 0]) {
+      const e = f * o.initEmphasis;
+      const overlap = guard.overlap(inputForm(full.withEmphasis!(e)));
+      tempered.push({ emphasis: e, overlap });
+      emphasis = e;
+      if (overlap >= o.guardMinOverlap + o.guardDrift) break;
       await tick();
       checkAbort(signal);
     }
+    if (emphasis !== o.initEmphasis) temperedFrom = full;
   }
   const ctx: FitContext = { o, K, inputs, cls: split.cls, signal };
   // self-training's photos train the gradient steps too (output space): the library's rows follow the albums'
@@ -545,7 +557,12 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   let pseudoLabelled = 0;
   if (o.refit && hasCandidate) {
     // the held-out photos chose the epoch count; now every album photo trains, on the same schedule
-    const s = albumStart ? startFrom(allRows) : { model: start, pseudoLabelled: 0, pseudo: [] };
+    // after tempering, the start the guard measured (its self-training at full β) is the one refitted
+    const s = albumStart
+      ? temperedFrom
+        ? { ...temperedFrom, model: temperedFrom.withEmphasis!(emphasis) }
+        : startFrom(allRows)
+      : { model: start, pseudoLabelled: 0, pseudo: [] };
     pseudoLabelled = s.pseudoLabelled;
     const again = cloneModel(s.model);
     const set = trainingSet(allRows, s);
@@ -856,7 +873,7 @@ function albumStarter(
     ? projectInputs(base, prepareInputs(base, library), library.length)
     : undefined;
   const fit = (rows: ArrayLike<number>, emphasis: number): StartFit => {
-    const { M, pseudo } = albumInit(
+    const { M, pseudo, withEmphasis } = albumInit(
       { y: outputs, dims, cls: split.cls, labelled: rows, library: pool },
       {
         shrinkage: o.initShrinkage,
@@ -865,21 +882,26 @@ function albumStarter(
         pseudoK: o.pseudoK,
         pseudoThreshold: o.pseudoThreshold,
         pseudoRounds: o.pseudoRounds,
+        ...(o.initStretchCap > 0 ? { stretchCap: o.initStretchCap } : {}),
       },
     );
-    const square: HeadModel = {
-      ...base,
-      branches: base.branches.map((b, i) => ({
-        inDim: b.outDim,
-        outDim: b.outDim,
-        mean: new Float32Array(b.outDim),
-        weight: Float32Array.from(M[i]),
-      })),
+    const toModel = (Ms: Float64Array[]): HeadModel => {
+      const square: HeadModel = {
+        ...base,
+        branches: base.branches.map((b, i) => ({
+          inDim: b.outDim,
+          outDim: b.outDim,
+          mean: new Float32Array(b.outDim),
+          weight: Float32Array.from(Ms[i]),
+        })),
+      };
+      return o.space === 'output' ? square : composeOutputSpace(base, square);
     };
     return {
-      model: o.space === 'output' ? square : composeOutputSpace(base, square),
+      model: toModel(M),
       pseudoLabelled: pseudo.length,
       pseudo,
+      withEmphasis: (e) => toModel(withEmphasis(e)),
     };
   };
   return { fit, pool };
@@ -890,6 +912,8 @@ interface StartFit {
   pseudoLabelled: number;
   /** library photos (index into the library pool) that self-training put into an album */
   pseudo: { index: number; album: number }[];
+  /** the same fit with another stretch β (album init only) */
+  withEmphasis?: (emphasis: number) => HeadModel;
 }
 
 /**
