@@ -147,8 +147,8 @@ export const FINETUNE_DEFAULTS: FinetuneOptions = {
   minGainMAP: 0.02,
   guardK: 10,
   guardSample: 800,
-  guardMinOverlap: 0.6,
-  guardDrift: 0.03,
+  guardMinOverlap: 0.58,
+  guardDrift: 0.05,
 };
 
 export interface EpochReport {
