@@ -83,7 +83,14 @@ export class FineTuneJob {
     const epochs = this.options.maxEpochs ?? FINETUNE_DEFAULTS.maxEpochs;
     const state: TrainingState = { epochs, history: [] };
     const handle = startTrainingWorker(
-      { pooled, labels, initHead, library, options: this.options },
+      {
+        pooled,
+        labels,
+        initHead,
+        library,
+        options: this.options,
+        albumNames: Object.fromEntries(chosen.map((a) => [String(a.id), a.name])),
+      },
       {
         onEpoch: (e) => {
           const loss = Number.isFinite(e.loss) ? e.loss : null;

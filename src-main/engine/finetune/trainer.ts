@@ -173,6 +173,8 @@ export interface TrainInput {
    */
   library?: readonly Pooled[];
   options?: Partial<FinetuneOptions>;
+  /** what to call each album in the verdict (by label), e.g. the album's name; the label otherwise */
+  albumNames?: Record<string, string>;
 }
 
 export interface TrainResult {
@@ -617,6 +619,7 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     losses,
     p,
     noCandidate: bestEval === before,
+    names: input.albumNames ?? {},
     detail: albumStart
       ? `best epoch ${bestEpoch} of training from the album initialisation, ${pseudoLabelled} library photos self-labelled${tempered.length > 1 ? `, stretch β tempered to ${emphasis}` : ''}`
       : `best epoch ${bestEpoch}`,
@@ -764,6 +767,7 @@ interface DecisionInput {
   p: number;
   noCandidate: boolean;
   detail: string;
+  names: Record<string, string>;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -791,7 +795,7 @@ function decide(d: DecisionInput): { adopted: boolean; reason: string } {
       };
     }
     if (c.after.mAP - c.before.mAP < o.minGainMAP) {
-      const worse = c.albums.filter((a) => a.losses > a.wins).map((a) => a.label);
+      const worse = c.albums.filter((a) => a.losses > a.wins).map((a) => `“${d.names[a.label] ?? a.label}”`);
       return {
         adopted: false,
         reason: `Not adopted: the ranking of album photos did not improve${c.after.mAP > c.before.mAP ? ` by the ${(100 * o.minGainMAP).toFixed(0)} points of mAP that count as a gain` : ''} (${figures})${worse.length ? `; photos of ${worse.length === 1 ? 'album' : 'albums'} ${worse.join(', ')} ranked worse more often than better` : ''}. What would help: check that each album holds one kind of subject, and add photos that show it in different settings.`,
