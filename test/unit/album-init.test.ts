@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { albumInit } from '../../src-main/engine/finetune/album-init';
+import { albumInit, withinWhitening } from '../../src-main/engine/finetune/album-init';
+import { symmetricEigen } from '../../src-main/engine/head/symmetric-eigen';
 import { recallAt1 } from '../../src-main/engine/finetune/recall';
 import { gaussian, makeRng } from '../../src-main/engine/finetune/rng';
 
@@ -89,4 +90,44 @@ test('self-training: confident library photos join the right album, and only wit
     { pseudoK: 0 },
   );
   assert.equal(none.pseudo.length, 0);
+});
+
+test('within-album whitening: the small-Gram route (fewer photos than dimensions) equals the d × d one', () => {
+  const rng = makeRng(4);
+  const d = 30;
+  const groups = [
+    [0, 1, 2, 3],
+    [4, 5, 6],
+    [7, 8, 9, 10, 11],
+  ];
+  const z = Float64Array.from({ length: 12 * d }, () => gaussian(rng));
+  const means = groups.map((g) => {
+    const m = new Float64Array(d);
+    for (const r of g) for (let i = 0; i < d; i++) m[i] += z[r * d + i] / g.length;
+    return m;
+  });
+  const o = { shrinkage: 0.1, power: 0.25, emphasis: 1, pseudoK: 0, pseudoThreshold: 0.3, pseudoRounds: 1 };
+  const fast = withinWhitening(z, d, groups, means, o); // 12 rows < 30/2: Gram route
+  // reference: the scatter, shrunk, and its −p power through a full decomposition
+  const sw = new Float64Array(d * d);
+  let trace = 0;
+  groups.forEach((g, gi) => {
+    for (const r of g)
+      for (let i = 0; i < d; i++)
+        for (let j = 0; j < d; j++)
+          sw[i * d + j] += (z[r * d + i] - means[gi][i]) * (z[r * d + j] - means[gi][j]);
+  });
+  for (let i = 0; i < d; i++) trace += sw[i * d + i];
+  for (let i = 0; i < d * d; i++) sw[i] *= 0.9 / (trace / d);
+  for (let i = 0; i < d; i++) sw[i * d + i] += 0.1;
+  const e = symmetricEigen(sw, d);
+  let maxDiff = 0;
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let ref = 0;
+      for (let k = 0; k < d; k++)
+        ref += e.vectors[k * d + i] * e.vectors[k * d + j] * Math.pow(e.values[k], -0.25);
+      maxDiff = Math.max(maxDiff, Math.abs(ref - fast[i * d + j]));
+    }
+  assert.ok(maxDiff < 1e-8, `max difference ${maxDiff}`);
 });

@@ -17,7 +17,7 @@ import {
   type Architecture,
 } from '../../src-main/engine/finetune/head-model';
 import { batchHardTriplet, smoothedCrossEntropy } from '../../src-main/engine/finetune/losses';
-import { rankingQuality, recallAt1, signTestP } from '../../src-main/engine/finetune/recall';
+import { rankingQuality, recallAt1, signTestP, signedRankP } from '../../src-main/engine/finetune/recall';
 import { gaussian, makeRng, type Rng } from '../../src-main/engine/finetune/rng';
 import { WeightAdapter } from '../../src-main/engine/finetune/weight-adapter';
 import type { HeadWeights, Pooled } from '../../src-main/engine/head/head-types';
@@ -300,6 +300,24 @@ test('sign test: exact binomial tail', () => {
   assert.equal(signTestP(0, 0), 1);
   assert.ok(Math.abs(signTestP(3, 0) - 1 / 8) < 1e-12);
   assert.ok(Math.abs(signTestP(2, 1) - 4 / 8) < 1e-12);
+});
+
+test('signed-rank test: exact tail, ties at mid-rank, zeros dropped, normal tail for many photos', () => {
+  assert.equal(signedRankP([]), 1);
+  assert.ok(Math.abs(signedRankP([1, 2, 3, 4, 5]) - 1 / 32) < 1e-12);
+  // W+ = 13 of 15: the patterns with W- <= 2 are {}, {1}, {2}
+  assert.ok(Math.abs(signedRankP([1, -2, 3, 4, 5]) - 3 / 32) < 1e-12);
+  // a zero counts for nothing; a tie (|0.5| twice) shares ranks 1-2: W- = 1.5, and W- <= 1.5 for the
+  // sign patterns {}, {first 0.5}, {second 0.5}: 3/8
+  assert.ok(Math.abs(signedRankP([0, 0.5, -0.5, 2]) - 3 / 8) < 1e-12);
+  // magnitudes matter, unlike the sign test: small losses, large gains
+  const d = [0.3, 0.25, 0.2, 0.4, -0.01, -0.02, 0.35, -0.03, 0.5, 0.45];
+  assert.ok(signedRankP(d) < 0.02 && signTestP(7, 3) > 0.15);
+  // beyond 400 differences, the normal approximation agrees with the exact tail of a smaller case
+  const many = Array.from({ length: 500 }, (_, i) => ((i * 37) % 101) / 100 - 0.45);
+  const p = signedRankP(many);
+  assert.ok(p > 0 && p < 0.05, `p = ${p}`);
+  assert.ok(signedRankP(many.map((x) => -x)) > 0.95);
 });
 
 test('output-space training folds back exactly: M·W₀ and μ₀ + W₀⁺ν give the same descriptors', () => {

@@ -102,17 +102,37 @@ test('ablation switches all train and report metrics', async () => {
   }
 });
 
-test('small albums: a gain too small to judge is refused, saying plainly what would help', async () => {
-  // 2 albums of 10 photos: 6 held-out photos, too few for any sign test at p <= 0.01 (7 would be needed)
+test('small albums: cross-validation over every album photo adopts a real gain that one split cannot show', async () => {
+  // 2 albums of 10 photos: the single split holds out 6 photos, too few for a sign test at p <= 0.01;
+  // 4-fold cross-validation judges all 20
   const few = syntheticPooled(2, 10, 32, 1);
   const head = learnWhiteningHead(few.pooled, { combo: 'SG', dim: 16 });
-  const res = await trainHead({
-    pooled: few.pooled,
-    labels: few.labels,
-    initHead: head,
-    options: { seed: 1 },
-  });
-  assert.equal(res.adopted, false, res.reason);
-  assert.match(res.reason, /only 6 photos are held out to judge it/);
-  assert.match(res.reason, /add photos to each album \(about 14 per album\) or label one more album/);
+  const input = { pooled: few.pooled, labels: few.labels, initHead: head };
+  const single = await trainHead({ ...input, options: { seed: 1, folds: 0 } });
+  assert.equal(single.adopted, false, single.reason);
+  assert.match(single.reason, /only 6 photos are held out to judge it/);
+  assert.match(single.reason, /add photos to each album \(about 14 per album\) or label one more album/);
+  const res = await trainHead({ ...input, options: { seed: 1 } });
+  assert.equal(res.adopted, true, res.reason);
+  assert.match(res.reason, /^Adopted: tested on all 20 album photos in turn \(4-fold cross-validation\)/);
+  const cv = res.metrics.cv!;
+  assert.equal(cv.photos, 20);
+  assert.ok(cv.after.mAP > cv.before.mAP + 0.05, JSON.stringify(cv));
+  assert.ok(res.metrics.p <= 0.01 && res.metrics.wins > res.metrics.losses);
+});
+
+test('small albums, shuffled labels: never adopted, and the reason says why and what would help', async () => {
+  for (const [albums, seed] of [
+    [2, 1],
+    [3, 2],
+    [4, 3],
+    [4, 4],
+  ]) {
+    const few = syntheticPooled(albums, 10, 32, seed);
+    const head = learnWhiteningHead(few.pooled, { combo: 'SG', dim: 16 });
+    const shuffled = shuffleInPlace([...few.labels], makeRng(seed + 10));
+    const res = await trainHead({ pooled: few.pooled, labels: shuffled, initHead: head, options: { seed } });
+    assert.equal(res.adopted, false, `${albums} albums, seed ${seed}: ${res.reason}`);
+    assert.match(res.reason, /^Not adopted: .*What would help: /);
+  }
 });

@@ -32,6 +32,10 @@ export interface AlbumInitOptions {
   pseudoK: number;
   /** ... with the k-th similarity above this */
   pseudoThreshold: number;
+  /** the most any one direction is stretched (s_k ≤ cap; none by default) */
+  stretchCap?: number;
+  /** rounds of self-training (each round's photos vote in the next: label propagation) */
+  pseudoRounds: number;
 }
 
 export const ALBUM_INIT_DEFAULTS: AlbumInitOptions = {
@@ -40,6 +44,7 @@ export const ALBUM_INIT_DEFAULTS: AlbumInitOptions = {
   emphasis: 1,
   pseudoK: 5,
   pseudoThreshold: 0.3,
+  pseudoRounds: 1,
 };
 
 export interface AlbumInitInput {
@@ -57,6 +62,11 @@ export interface AlbumInitInput {
 export interface AlbumInit {
   /** per branch, row-major D × D */
   M: Float64Array[];
+  /**
+   * the same fit (album photos and the library photos self-training found) with another stretch β: the
+   * guard tempers β without fitting again
+   */
+  withEmphasis: (emphasis: number) => Float64Array[];
   /** library photos that joined an album in step 3 (index into the library pool) */
   pseudo: { index: number; album: number }[];
 }
@@ -100,6 +110,80 @@ function applyRows(m: Float64Array, z: Float64Array, d: number): Float64Array {
   return out;
 }
 
+/**
+ * Step 1: M₁ = S^(−p) with S = (1 − α)·S_w/(tr S_w/d) + α·I, S_w the scatter of the rows around their
+ * album means. With fewer rows than dimensions (small albums, or a 768-d head on a small library), S_w
+ * has rank r < d, and S^(−p) = α^(−p)·I + Σ_k ((s·μ_k + α)^(−p) − α^(−p)) v_k v_kᵀ comes from the r × r
+ * Gram matrix of the centred rows (v = X u/√μ) in O(d·r² + r³ + d²·r) instead of a d × d decomposition.
+ */
+export function withinWhitening(
+  z: Float64Array,
+  d: number,
+  groups: number[][],
+  means: Float64Array[],
+  o: AlbumInitOptions,
+): Float64Array {
+  const r = groups.reduce((a, g) => a + g.length, 0);
+  const X = new Float64Array(r * d); // centred rows, row-major r × d
+  let k = 0;
+  let trace = 0;
+  groups.forEach((g, gi) => {
+    for (const row of g) {
+      for (let i = 0; i < d; i++) {
+        const v = z[row * d + i] - means[gi][i];
+        X[k * d + i] = v;
+        trace += v * v;
+      }
+      k++;
+    }
+  });
+  const scale = trace > 0 ? (1 - o.shrinkage) / (trace / d) : 0;
+  if (2 * r >= d) {
+    const sw = new Float64Array(d * d);
+    for (let q = 0; q < r; q++) {
+      const xo = q * d;
+      for (let i = 0; i < d; i++) {
+        const xi = X[xo + i] * scale;
+        if (xi === 0) continue;
+        for (let j = 0; j < d; j++) sw[i * d + j] += xi * X[xo + j];
+      }
+    }
+    for (let i = 0; i < d; i++) sw[i * d + i] += o.shrinkage;
+    const w = symmetricEigen(sw, d);
+    return spectral(w.values, w.vectors, d, d, (l) => Math.pow(Math.max(l, 1e-9), -o.power));
+  }
+  const gram = new Float64Array(r * r);
+  for (let a = 0; a < r; a++)
+    for (let b = a; b < r; b++) {
+      let dot = 0;
+      for (let i = 0; i < d; i++) dot += X[a * d + i] * X[b * d + i];
+      gram[a * r + b] = dot;
+      gram[b * r + a] = dot;
+    }
+  const small = symmetricEigen(gram, r);
+  const alpha = Math.max(o.shrinkage, 1e-9);
+  const base = Math.pow(alpha, -o.power);
+  const m1 = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) m1[i * d + i] = base;
+  const top = Math.max(small.values[0], 0);
+  const v = new Float64Array(d);
+  for (let q = 0; q < r; q++) {
+    const mu = small.values[q];
+    if (!(mu > 1e-12 * top)) continue;
+    v.fill(0);
+    for (let a = 0; a < r; a++) {
+      const u = small.vectors[q * r + a] / Math.sqrt(mu);
+      if (u !== 0) for (let i = 0; i < d; i++) v[i] += X[a * d + i] * u;
+    }
+    const f = Math.pow(scale * mu + alpha, -o.power) - base;
+    for (let i = 0; i < d; i++) {
+      const fi = f * v[i];
+      if (fi !== 0) for (let j = 0; j < d; j++) m1[i * d + j] += fi * v[j];
+    }
+  }
+  return m1;
+}
+
 /** Steps 1–2 for one branch, from unit rows z (n × d) with album labels (−1 = none) on `rows`. */
 function branchMatrix(
   z: Float64Array,
@@ -108,36 +192,22 @@ function branchMatrix(
   cls: ArrayLike<number>,
   libraryMean: Float64Array,
   o: AlbumInitOptions,
-): Float64Array {
+): BranchFit {
   const groups = new Map<number, number[]>();
   for (const r of rows) {
     const g = groups.get(cls[r]);
     if (g) g.push(r);
     else groups.set(cls[r], [r]);
   }
-  const sw = new Float64Array(d * d);
   const means: Float64Array[] = [];
-  const diff = new Float64Array(d);
   for (const g of groups.values()) {
     const m = new Float64Array(d);
     for (const r of g) for (let i = 0; i < d; i++) m[i] += z[r * d + i] / g.length;
     means.push(m);
-    for (const r of g) {
-      for (let i = 0; i < d; i++) diff[i] = z[r * d + i] - m[i];
-      for (let i = 0; i < d; i++) {
-        const di = diff[i];
-        for (let j = 0; j < d; j++) sw[i * d + j] += di * diff[j];
-      }
-    }
   }
-  let trace = 0;
-  for (let i = 0; i < d; i++) trace += sw[i * d + i];
-  const scale = trace > 0 ? (1 - o.shrinkage) / (trace / d) : 0;
-  for (let i = 0; i < d * d; i++) sw[i] *= scale;
-  for (let i = 0; i < d; i++) sw[i * d + i] += o.shrinkage;
-  const w = symmetricEigen(sw, d);
-  const m1 = spectral(w.values, w.vectors, d, d, (l) => Math.pow(Math.max(l, 1e-9), -o.power));
-  if (o.emphasis === 0 || means.length < 2) return m1;
+  const m1 = withinWhitening(z, d, [...groups.values()], means, o);
+  const dirs: BranchFit['dirs'] = [];
+  if (means.length < 2) return { m1, dirs };
 
   // Between-album scatter in M₁-space, around the library mean: S_b = A Aᵀ with A = [m_c − g] (d × K),
   // of rank ≤ K. Its eigenvectors come from the small K × K Gram matrix AᵀA (v = A u / √λ), so a
@@ -162,24 +232,37 @@ function branchMatrix(
   let top = 0;
   for (let k = 0; k < count; k++) top += Math.max(small.values[k], 0);
   const mean = top / count || 1;
-  // M = (I + β Σ_k s_k v_k v_kᵀ) M₁ = M₁ + β Σ_k s_k v_k (v_kᵀ M₁): O(d²K), no d × d product
-  const m = Float64Array.from(m1);
-  const v = new Float64Array(d);
-  const vm = new Float64Array(d);
   for (let k = 0; k < count; k++) {
     const lambda = small.values[k];
     if (!(lambda > 1e-12 * (top || 1))) continue;
-    v.fill(0);
+    const v = new Float64Array(d);
+    const vm = new Float64Array(d);
     for (let a = 0; a < K; a++) {
       const u = small.vectors[k * K + a] / Math.sqrt(lambda);
       if (u !== 0) for (let i = 0; i < d; i++) v[i] += cols[a][i] * u;
     }
-    const s = o.emphasis * Math.sqrt(lambda / mean);
-    vm.fill(0);
     for (let i = 0; i < d; i++) {
       const vi = v[i];
       if (vi !== 0) for (let j = 0; j < d; j++) vm[j] += vi * m1[i * d + j];
     }
+    dirs.push({ v, vm, c: Math.sqrt(lambda / mean) });
+  }
+  return { m1, dirs };
+}
+
+/** Step 1–2's result for one branch: M₁ and the discriminant directions, so that β can change cheaply. */
+interface BranchFit {
+  m1: Float64Array;
+  /** v_k, v_kᵀM₁, and √(λ_k/λ̄) */
+  dirs: { v: Float64Array; vm: Float64Array; c: number }[];
+}
+
+/** M = (I + Σ_k s_k v_k v_kᵀ) M₁ = M₁ + Σ_k s_k v_k (v_kᵀ M₁), s_k = min(β√(λ_k/λ̄), cap): O(d²K). */
+function stretched(fit: BranchFit, d: number, emphasis: number, cap = Infinity): Float64Array {
+  const m = Float64Array.from(fit.m1);
+  if (emphasis === 0) return m;
+  for (const { v, vm, c } of fit.dirs) {
+    const s = Math.min(emphasis * c, cap);
     for (let i = 0; i < d; i++) {
       const f = s * v[i];
       if (f !== 0) for (let j = 0; j < d; j++) m[i * d + j] += f * vm[j];
@@ -263,18 +346,31 @@ export function albumInit(input: AlbumInitInput, options: Partial<AlbumInitOptio
     for (let r = n; r < n + m; r++) for (let i = 0; i < d; i++) g[i] += z[b][r * d + i] / m;
     return g;
   });
-  const fit = (rows: number[]) => dims.map((d, b) => branchMatrix(z[b], d, rows, cls, libMeans[b], o));
-  let M = fit(labelled);
+  const fitAll = (rows: number[]) => dims.map((d, b) => branchMatrix(z[b], d, rows, cls, libMeans[b], o));
+  const matrices = (fits: BranchFit[], emphasis: number) =>
+    fits.map((f, b) => stretched(f, dims[b], emphasis, o.stretchCap));
+  let fits = fitAll(labelled);
+  const fit = (rows: number[]) => {
+    fits = fitAll(rows);
+    return matrices(fits, o.emphasis);
+  };
+  let M = matrices(fits, o.emphasis);
   let pseudo: AlbumInit['pseudo'] = [];
   if (m && o.pseudoK > 0) {
     const total = dims.reduce((a, b) => a + b, 0);
-    const emb = embedAll(z, dims, M);
-    const found = pseudoLabels(emb, total, labelled, cls, n, n + m, o.pseudoK, o.pseudoThreshold);
-    if (found.length) {
+    let anchors = labelled;
+    for (let round = 0; round < o.pseudoRounds; round++) {
+      const emb = embedAll(z, dims, M);
+      const found = pseudoLabels(emb, total, anchors, cls, n, n + m, o.pseudoK, o.pseudoThreshold).filter(
+        ([r]) => cls[r] < 0,
+      );
+      if (!found.length) break;
       for (const [r, c] of found) cls[r] = c;
-      pseudo = found.map(([r, album]) => ({ index: r - n, album }));
-      M = fit([...labelled, ...found.map(([r]) => r)]);
+      pseudo = [...pseudo, ...found.map(([r, album]) => ({ index: r - n, album }))];
+      anchors = [...anchors, ...found.map(([r]) => r)];
+      M = fit(anchors);
     }
   }
-  return { M, pseudo };
+  const last = fits;
+  return { M, pseudo, withEmphasis: (emphasis) => matrices(last, emphasis) };
 }

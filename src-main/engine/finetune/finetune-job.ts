@@ -18,6 +18,8 @@ export interface TrainingSet {
   /** photos of the rest of the library (the trainer's library mean and self-training pool) */
   library: Pooled[];
   initHead: HeadWeights;
+  /** album id → name, for the verdict's plain words */
+  albumNames: Record<string, string>;
 }
 
 /** A trained head to keep, with the trainer's verdict. */
@@ -102,6 +104,9 @@ export class FineTuneJob {
             albums: result.albums,
             adopted: result.adopted,
             verdict: result.reason,
+            // the evidence behind the verdict: all album photos cross-validated, and the library guard
+            ...(result.metrics.cv ? { crossValidated: result.metrics.cv } : {}),
+            ...(result.metrics.guard ? { guard: result.metrics.guard } : {}),
           },
         });
         this.on.done({ adopted: result.adopted, version, before, after, message: result.reason });

@@ -23,8 +23,9 @@ import {
   projectInputs,
 } from './head-model';
 import { batchHardTriplet, smoothedCrossEntropy } from './losses';
-import { rankingQuality, signTestP } from './recall';
+import { rankingQuality, signTestP, signedRankP } from './recall';
 import { gaussian, makeRng, shuffleInPlace } from './rng';
+import { LibraryGuard, type GuardFigures } from './library-guard';
 import { AlbumBatchSampler } from './sampler';
 import { WeightAdapter } from './weight-adapter';
 
@@ -85,6 +86,29 @@ export interface FinetuneOptions {
   initEmphasis: number;
   pseudoK: number;
   pseudoThreshold: number;
+  pseudoRounds: number;
+  /** album-init.ts stretchCap: the most one discriminant direction is stretched (s_k); 0 = no cap */
+  initStretchCap: number;
+  /** the photos self-training put into albums also train the gradient steps (output space) */
+  pseudoTrain: boolean;
+  /**
+   * adoption evidence: k-fold cross-validation over all album photos (every photo is judged once by a
+   * head fitted without it); 0 or 1 = the single held-out split alone
+   */
+  folds: number;
+  /** the cross-validated test: Wilcoxon signed-rank on the per-photo AP changes, or the sign test */
+  cvTest: 'signedRank' | 'sign';
+  /**
+   * the least cross-validated mAP gain (0..1) that counts: per-photo AP changes need not be symmetric
+   * around 0 when nothing was learnt (shuffled labels move AP a little, one way), so a test alone is not enough
+   */
+  minGainMAP: number;
+  /** the library guard: neighbours per photo, photos sampled from the library, least mean overlap (0 = off) */
+  guardK: number;
+  guardSample: number;
+  guardMinOverlap: number;
+  /** the tempering asks the start for this much more overlap than the guard asks of the trained head */
+  guardDrift: number;
 }
 
 export const FINETUNE_DEFAULTS: FinetuneOptions = {
@@ -116,6 +140,16 @@ export const FINETUNE_DEFAULTS: FinetuneOptions = {
   initEmphasis: ALBUM_INIT_DEFAULTS.emphasis,
   pseudoK: ALBUM_INIT_DEFAULTS.pseudoK,
   pseudoThreshold: ALBUM_INIT_DEFAULTS.pseudoThreshold,
+  pseudoRounds: ALBUM_INIT_DEFAULTS.pseudoRounds,
+  pseudoTrain: false,
+  initStretchCap: 0,
+  folds: 4,
+  cvTest: 'signedRank',
+  minGainMAP: 0.02,
+  guardK: 10,
+  guardSample: 800,
+  guardMinOverlap: 0.58,
+  guardDrift: 0.05,
 };
 
 export interface EpochReport {
@@ -140,6 +174,8 @@ export interface TrainInput {
    */
   library?: readonly Pooled[];
   options?: Partial<FinetuneOptions>;
+  /** what to call each album in the verdict (by label), e.g. the album's name; the label otherwise */
+  albumNames?: Record<string, string>;
 }
 
 export interface TrainResult {
@@ -152,10 +188,14 @@ export interface TrainResult {
     after: { r1: number; mAP: number };
     epochs: EpochReport[];
     bestEpoch: number;
-    /** held-out queries whose average precision the new head raises, and lowers */
+    /** photos whose average precision the new head raises, and lowers (cross-validated when cv is set) */
     wins: number;
     losses: number;
     p: number;
+    /** the cross-validated adoption evidence (options.folds ≥ 2) */
+    cv?: CrossValidationFigures;
+    /** the library guard's figures (when a library sample was given) */
+    guard?: GuardFigures;
   };
   adopted: boolean;
   reason: string;
@@ -410,7 +450,10 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   const allRows = Int32Array.from({ length: n }, (_, i) => i);
 
   // Baseline: the initial head as it is served (CGD form, whatever architecture is being trained).
-  const before = evaluate(projectRows(initHead, keptPooled), headOutDim(initHead), split, allRows);
+  const baseModel = modelFromHead(initHead, 'CGD');
+  const baseEmb = projectRows(initHead, keptPooled);
+  const baseDim = headOutDim(initHead);
+  const before = evaluate(baseEmb, baseDim, split, allRows);
   // epoch 0: the current head's held-out figure, where the user's chart starts (no loss yet)
   onEpoch?.({ epoch: 0, loss: NaN, heldOutR1: before.r1, heldOutMAP: before.mAP });
 
@@ -421,19 +464,73 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
   const outputs = o.space === 'output' || useAlbumInit ? projectInputs(base, baseInputs, n) : null;
   const inputs = o.space === 'output' ? outputs! : baseInputs;
   // The album initialisation sees the training photos only, so that the held-out ones judge it too.
-  const albumStart = useAlbumInit ? albumStarter(base, outputs!, split, input.library, o) : null;
-  let pseudoLabelled = 0;
-  const startFrom = (rows: ArrayLike<number>): HeadModel => {
-    if (!albumStart) return o.space === 'output' ? outputSpaceModel(base) : base;
-    const s = albumStart(rows);
-    pseudoLabelled = s.pseudoLabelled;
-    return s.model;
+  const starter = useAlbumInit ? albumStarter(base, outputs!, split, input.library, o) : null;
+  const albumStart = starter?.fit ?? null;
+  // the guard for the photos nobody labelled: their neighbour lists under the current head, on a sample
+  const guard =
+    o.guardMinOverlap > 0 && o.arch !== 'B' && (input.library?.length ?? 0) > o.guardK
+      ? new LibraryGuard(baseModel, input.library!, o.guardK, o.guardSample, o.guardMinOverlap)
+      : null;
+  const inputForm = (m: HeadModel) => (o.space === 'output' ? composeOutputSpace(base, m) : m);
+  let emphasis = o.initEmphasis;
+  // the fit on all album photos is needed twice (tempering, refit): kept for the last β asked
+  let allFit: { emphasis: number; s: StartFit } | null = null;
+  const startFrom = (rows: ArrayLike<number>): StartFit => {
+    if (!albumStart)
+      return { model: o.space === 'output' ? outputSpaceModel(base) : base, pseudoLabelled: 0, pseudo: [] };
+    if (rows !== allRows) return albumStart(rows, emphasis);
+    if (allFit?.emphasis !== emphasis) allFit = { emphasis, s: albumStart(rows, emphasis) };
+    return allFit.s;
   };
-  const start = startFrom(split.train);
+  // The stretch β, adapted to this library: the largest of β, ⅞β, ¾β, … 0 whose start (fitted on all
+  // album photos, with the library photos self-training found at full β) keeps enough of the library's
+  // neighbours (o.guardMinOverlap + o.guardDrift: the gradient steps move a little further). The stretch
+  // is what costs photos nobody labelled.
+  const tempered: { emphasis: number; overlap: number }[] = [];
+  if (albumStart && guard && o.initEmphasis > 0) {
+    const full = startFrom(allRows);
+    for (const f of [1, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125, 0]) {
+      const e = f * o.initEmphasis;
+      const overlap = guard.overlap(inputForm(full.withEmphasis!(e)));
+      tempered.push({ emphasis: e, overlap });
+      emphasis = e;
+      if (overlap >= o.guardMinOverlap + o.guardDrift) break;
+      await tick();
+      checkAbort(signal);
+    }
+  }
+  const ctx: FitContext = { o, K, inputs, cls: split.cls, signal };
+  // self-training's photos train the gradient steps too (output space): the library's rows follow the albums'
+  const pool = o.pseudoTrain && o.space === 'output' ? starter?.pool : undefined;
+  const poolRows = pool ? pool[0].length / base.branches[0].outDim : 0;
+  const extInputs = pool
+    ? inputs.map((a, i) => {
+        const out = new Float32Array(a.length + pool[i].length);
+        out.set(a);
+        out.set(pool[i], a.length);
+        return out;
+      })
+    : inputs;
+  const trainingSet = (
+    rows: ArrayLike<number>,
+    s: StartFit,
+  ): { ctx: FitContext; rows: ArrayLike<number> } => {
+    if (!pool || !s.pseudo.length) return { ctx, rows };
+    const cls = new Int32Array(n + poolRows).fill(-1);
+    cls.set(split.cls);
+    const all = Array.from(rows);
+    for (const q of s.pseudo) {
+      cls[n + q.index] = q.album;
+      all.push(n + q.index);
+    }
+    return { ctx: { ...ctx, inputs: extInputs, cls }, rows: all };
+  };
+  const startFit = startFrom(split.train);
+  const start = startFit.model;
   const model = cloneModel(start);
   const best = cloneModel(start);
-  const ctx: FitContext = { o, K, inputs, cls: split.cls, signal };
-  const fitter = new Fitter(ctx, model, split.train, makeRng(o.seed));
+  const first = trainingSet(split.train, startFit);
+  const fitter = new Fitter(first.ctx, model, first.rows, makeRng(o.seed));
   const net = fitter.net;
   const evalHeldOut = () => evaluate(net.embedAll(inputs, n), net.outDim, split, allRows);
 
@@ -457,10 +554,18 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     await tick();
     checkAbort(signal);
   }
-  if (o.refit && (bestEpoch > 0 || albumStart)) {
+  const hasCandidate = bestEpoch > 0 || albumStart !== null;
+  let pseudoLabelled = 0;
+  if (o.refit && hasCandidate) {
     // the held-out photos chose the epoch count; now every album photo trains, on the same schedule
-    const again = cloneModel(albumStart ? startFrom(allRows) : start);
-    const refitter = new Fitter(ctx, again, allRows, makeRng(o.seed));
+    // refitted at the tempered β from scratch: self-training at a smaller β labels fewer library photos,
+    // and those it does not label are the ones a wrong label would have cost (seed 3: 590 instead of 712
+    // photos, never-labelled classes −0.7 instead of −1.9)
+    const s = albumStart ? startFrom(allRows) : { model: start, pseudoLabelled: 0, pseudo: [] };
+    pseudoLabelled = s.pseudoLabelled;
+    const again = cloneModel(s.model);
+    const set = trainingSet(allRows, s);
+    const refitter = new Fitter(set.ctx, again, set.rows, makeRng(o.seed));
     for (let epoch = 1; epoch <= bestEpoch; epoch++) {
       await refitter.epoch(epoch);
       await tick();
@@ -468,6 +573,30 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     }
     copyModelWeights(again, best);
   }
+  const trained = inputForm(best);
+
+  // Adoption evidence. Cross-validated (o.folds ≥ 2): every album photo is judged once, by the same
+  // procedure (album initialisation, then the chosen number of epochs) fitted on the other folds, against
+  // the current head's ranking of that photo; otherwise the single held-out split.
+  let cv: CrossValidation | null = null;
+  if (hasCandidate && o.folds >= 2) {
+    cv = await crossValidate(
+      ctx,
+      split,
+      baseEmb,
+      baseDim,
+      Math.min(o.folds, maxFolds(split)),
+      bestEpoch,
+      (rows) => {
+        const s = startFrom(rows);
+        return { model: s.model, ...trainingSet(rows, s) };
+      },
+    );
+  }
+  const guardFigures =
+    guard && hasCandidate && o.arch !== 'B'
+      ? guard.figures(trained, albumStart ? emphasis : undefined)
+      : undefined;
 
   let wins = 0;
   let losses = 0;
@@ -476,37 +605,27 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
     if (d > 1e-9) wins++;
     else if (d < -1e-9) losses++;
   }
-  const p = signTestP(wins, losses);
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const r1Text = `held-out Recall@1 ${pct(before.r1)} → ${pct(bestEval.r1)}`;
-  let adopted = false;
-  let reason: string;
-  // Held-out R@1 at 100% cannot improve: then the ranking (mAP: where the rest of each album comes) must.
-  const ceiling = before.r1 >= 1 - 1e-9;
-  const mapText = `mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)}`;
-  // the fewest held-out photos that could show a reliable gain at all (every one better, sign test)
-  let needed = 1;
-  while (signTestP(needed, 0) > o.significance) needed++;
-  const help =
-    split.heldOut.length < needed
-      ? `only ${split.heldOut.length} photos are held out to judge it, and even ${needed} all ranked better would be needed to tell a gain from chance: add photos to each album (about ${Math.ceil(needed / (o.heldOutFraction * K))} per album) or label one more album`
-      : 'label more photos per album';
-  if (bestEval === before) {
-    reason = `Not adopted: no epoch improved on the current head (held-out Recall@1 ${pct(before.r1)}, mAP ${pct(before.mAP)} on ${split.heldOut.length} held-out photos); ${help}.`;
-  } else if (ceiling ? bestEval.mAP <= before.mAP : bestEval.r1 <= before.r1) {
-    reason = ceiling
-      ? `Not adopted: held-out Recall@1 is already 100%, and the ranking did not improve (${mapText}).`
-      : `Not adopted: ${r1Text} did not improve.`;
-  } else if (p > o.significance) {
-    reason = `Not adopted: ${ceiling ? `held-out Recall@1 already 100%, ${mapText}` : r1Text}, but ranking improved for ${wins} held-out photos and worsened for ${losses}, which is not a reliable gain (sign test p = ${p.toFixed(3)} > ${o.significance}); ${help}.`;
-  } else if (o.arch === 'B') {
-    reason = `Not adopted: architecture B is an ablation that the stored head format cannot serve (${r1Text}).`;
-  } else {
-    adopted = true;
-    reason = `Adopted: ${r1Text}, mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)} (ranking better for ${wins} held-out photos, worse for ${losses}, p = ${p.toFixed(3)}; best epoch ${bestEpoch}${albumStart ? ` of training from the album initialisation, ${pseudoLabelled} library photos self-labelled` : ''}).`;
-  }
+  let p = signTestP(wins, losses);
+  if (cv) ({ wins, losses, p } = cv);
+  const verdict = decide({
+    o,
+    split,
+    before,
+    bestEval,
+    bestEpoch,
+    cv,
+    guard: guardFigures,
+    tempered,
+    wins,
+    losses,
+    p,
+    noCandidate: bestEval === before,
+    names: input.albumNames ?? {},
+    detail: albumStart
+      ? `best epoch ${bestEpoch} of training from the album initialisation, ${pseudoLabelled} library photos self-labelled${tempered.length > 1 ? `, stretch β tempered to ${emphasis}` : ''}`
+      : `best epoch ${bestEpoch}`,
+  });
   checkAbort(signal);
-  const trained = o.space === 'output' ? composeOutputSpace(base, best) : best;
   return {
     head: headFromModel(trained) ?? headFromModel(modelFromHead(initHead, 'CGD'))!,
     model: trained,
@@ -518,12 +637,220 @@ export async function trainHead(input: TrainInput & TrainCallbacks): Promise<Tra
       wins,
       losses,
       p,
+      ...(cv ? { cv: cv.figures } : {}),
+      ...(guardFigures ? { guard: guardFigures } : {}),
     },
-    adopted,
-    reason,
+    adopted: verdict.adopted,
+    reason: verdict.reason,
     albums: split.albums,
     options: o,
     trainMs: performance.now() - t0,
+  };
+}
+
+export interface CrossValidationFigures {
+  folds: number;
+  /** album photos judged (each once) */
+  photos: number;
+  before: { r1: number; mAP: number };
+  after: { r1: number; mAP: number };
+  /** per album: photos whose ranking the candidate procedure improves, and worsens */
+  albums: { label: string; wins: number; losses: number }[];
+}
+
+interface CrossValidation {
+  figures: CrossValidationFigures;
+  wins: number;
+  losses: number;
+  p: number;
+}
+
+/** The most folds that still leave every album of ≥ 4 photos at least 2 training photos per fold. */
+function maxFolds(split: Split): number {
+  const sizes = split.albums.map((a) => a.train + a.heldOut).filter((s) => s >= 4);
+  return Math.max(2, Math.min(...sizes) - 1);
+}
+
+/**
+ * k-fold cross-validation over all kept album photos, stratified by album: fold f's photos are ranked
+ * (against every album photo) by the procedure fitted without them, and compared photo by photo with the
+ * current head's ranking. The epoch count is the one the held-out split chose, fixed for every fold.
+ */
+async function crossValidate(
+  ctx: FitContext,
+  split: Split,
+  baseEmb: Float32Array,
+  baseDim: number,
+  k: number,
+  epochs: number,
+  prepare: (rows: number[]) => { model: HeadModel; ctx: FitContext; rows: ArrayLike<number> },
+): Promise<CrossValidation> {
+  const { o, inputs, signal } = ctx;
+  const n = split.rows.length;
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const fold = new Int32Array(n);
+  const rng = makeRng(o.seed ^ 0xcf01d);
+  const byAlbum = new Map<number, number[]>();
+  for (let r = 0; r < n; r++)
+    (byAlbum.get(split.cls[r]) ?? byAlbum.set(split.cls[r], []).get(split.cls[r])!).push(r);
+  let offset = 0;
+  for (const rows of byAlbum.values()) {
+    shuffleInPlace(rows, rng).forEach((r, j) => (fold[r] = (offset + j) % k));
+    offset += rows.length;
+  }
+  const beforeAll = rankingQuality(baseEmb, baseDim, split.cls, all, all);
+  const apAfter = new Float64Array(n);
+  let hits = 0;
+  for (let f = 0; f < k; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let r = 0; r < n; r++) (fold[r] === f ? test : train).push(r);
+    if (!test.length) continue;
+    const set = prepare(train);
+    const m = cloneModel(set.model);
+    let net: HeadNet;
+    if (epochs > 0) {
+      const fitter = new Fitter(set.ctx, m, set.rows, makeRng(o.seed + 1 + f));
+      for (let e = 1; e <= epochs; e++) {
+        await fitter.epoch(e);
+        await tick();
+        checkAbort(signal);
+      }
+      net = fitter.net;
+    } else net = new HeadNet(m, 0, 256);
+    const ev = rankingQuality(net.embedAll(inputs, n), net.outDim, split.cls, test, all);
+    test.forEach((r, i) => (apAfter[r] = ev.ap[i]));
+    hits += Math.round(ev.r1 * test.length);
+    await tick();
+    checkAbort(signal);
+  }
+  let wins = 0;
+  let losses = 0;
+  const albums = split.albums.map((a) => ({ label: a.label, wins: 0, losses: 0 }));
+  let mapAfter = 0;
+  const diffs = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    mapAfter += apAfter[r] / n;
+    const d = (diffs[r] = apAfter[r] - beforeAll.ap[r]);
+    if (d > 1e-9) {
+      wins++;
+      albums[split.cls[r]].wins++;
+    } else if (d < -1e-9) {
+      losses++;
+      albums[split.cls[r]].losses++;
+    }
+  }
+  return {
+    figures: {
+      folds: k,
+      photos: n,
+      before: { r1: beforeAll.r1, mAP: beforeAll.mAP },
+      after: { r1: hits / n, mAP: mapAfter },
+      albums,
+    },
+    wins,
+    losses,
+    p: o.cvTest === 'sign' ? signTestP(wins, losses) : signedRankP(diffs),
+  };
+}
+
+interface DecisionInput {
+  o: FinetuneOptions;
+  split: Split;
+  before: HeldOutEval;
+  bestEval: HeldOutEval;
+  bestEpoch: number;
+  cv: CrossValidation | null;
+  guard: GuardFigures | undefined;
+  tempered: { emphasis: number; overlap: number }[];
+  wins: number;
+  losses: number;
+  p: number;
+  noCandidate: boolean;
+  detail: string;
+  names: Record<string, string>;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The adoption rule, and its reason in plain words (with what would help when it refuses). */
+function decide(d: DecisionInput): { adopted: boolean; reason: string } {
+  const { o, split, before, bestEval, cv, guard, wins, losses, p } = d;
+  const K = split.albums.length;
+  const guardText = guard
+    ? `; the rest of the library keeps ${pct(guard.overlap)} of its photos' ${guard.k} nearest neighbours (at least ${pct(guard.minOverlap)} required)`
+    : '';
+  if (o.arch === 'B') {
+    return {
+      adopted: false,
+      reason: `Not adopted: architecture B is an ablation that the stored head format cannot serve (held-out Recall@1 ${pct(before.r1)} → ${pct(bestEval.r1)}).`,
+    };
+  }
+  if (cv) {
+    const c = cv.figures;
+    const figures = `tested on all ${c.photos} album photos in turn (${c.folds}-fold cross-validation), Recall@1 ${pct(c.before.r1)} → ${pct(c.after.r1)}, mAP ${pct(c.before.mAP)} → ${pct(c.after.mAP)}`;
+    if (guard && !guard.passed) {
+      return {
+        adopted: false,
+        reason: `Not adopted: it would change how the rest of your library is searched too much — photos outside the albums keep only ${pct(guard.overlap)} of their ${guard.k} nearest neighbours (at least ${pct(guard.minOverlap)} is required), even with the album stretch turned down; ${figures}. What would help: albums that differ from each other in what the photos show rather than in how they were taken, or use this version anyway if you mostly search within these albums.`,
+      };
+    }
+    if (c.after.mAP - c.before.mAP < o.minGainMAP) {
+      const worse = c.albums.filter((a) => a.losses > a.wins).map((a) => `“${d.names[a.label] ?? a.label}”`);
+      return {
+        adopted: false,
+        reason: `Not adopted: the ranking of album photos did not improve${c.after.mAP > c.before.mAP ? ` by the ${(100 * o.minGainMAP).toFixed(0)} points of mAP that count as a gain` : ''} (${figures})${worse.length ? `; photos of ${worse.length === 1 ? 'album' : 'albums'} ${worse.join(', ')} ranked worse more often than better` : ''}. What would help: check that each album holds one kind of subject, and add photos that show it in different settings.`,
+      };
+    }
+    if (p > o.significance) {
+      const perAlbum = Math.ceil((split.rows.length / K) * 1.5);
+      return {
+        adopted: false,
+        reason: `Not adopted: ${figures}, but the ranking improved for ${wins} photos and worsened for ${losses}, which is not a reliable gain (${o.cvTest === 'sign' ? 'sign' : 'signed-rank'} test p = ${p.toFixed(3)} > ${o.significance}). What would help: more photos per album (about ${perAlbum}) or one more album.`,
+      };
+    }
+    return {
+      adopted: true,
+      reason: `Adopted: ${figures} (ranking better for ${wins} photos, worse for ${losses}, p = ${p.toFixed(3)})${guardText}; ${d.detail}.`,
+    };
+  }
+  // the single held-out split (o.folds < 2)
+  const r1Text = `held-out Recall@1 ${pct(before.r1)} → ${pct(bestEval.r1)}`;
+  // Held-out R@1 at 100% cannot improve: then the ranking (mAP: where the rest of each album comes) must.
+  const ceiling = before.r1 >= 1 - 1e-9;
+  const mapText = `mAP ${pct(before.mAP)} → ${pct(bestEval.mAP)}`;
+  // the fewest held-out photos that could show a reliable gain at all (every one better, sign test)
+  let needed = 1;
+  while (signTestP(needed, 0) > o.significance) needed++;
+  const help =
+    split.heldOut.length < needed
+      ? `only ${split.heldOut.length} photos are held out to judge it, and even ${needed} all ranked better would be needed to tell a gain from chance: add photos to each album (about ${Math.ceil(needed / (o.heldOutFraction * K))} per album) or label one more album`
+      : 'label more photos per album';
+  if (d.noCandidate)
+    return {
+      adopted: false,
+      reason: `Not adopted: no epoch improved on the current head (held-out Recall@1 ${pct(before.r1)}, mAP ${pct(before.mAP)} on ${split.heldOut.length} held-out photos); ${help}.`,
+    };
+  if (guard && !guard.passed)
+    return {
+      adopted: false,
+      reason: `Not adopted: it would change how the rest of your library is searched too much — photos outside the albums keep only ${pct(guard.overlap)} of their ${guard.k} nearest neighbours (at least ${pct(guard.minOverlap)} is required); ${r1Text}.`,
+    };
+  if (ceiling ? bestEval.mAP <= before.mAP : bestEval.r1 <= before.r1)
+    return {
+      adopted: false,
+      reason: ceiling
+        ? `Not adopted: held-out Recall@1 is already 100%, and the ranking did not improve (${mapText}).`
+        : `Not adopted: ${r1Text} did not improve.`,
+    };
+  if (p > o.significance)
+    return {
+      adopted: false,
+      reason: `Not adopted: ${ceiling ? `held-out Recall@1 already 100%, ${mapText}` : r1Text}, but ranking improved for ${wins} held-out photos and worsened for ${losses}, which is not a reliable gain (sign test p = ${p.toFixed(3)} > ${o.significance}); ${help}.`,
+    };
+  return {
+    adopted: true,
+    reason: `Adopted: ${r1Text}, ${mapText} (ranking better for ${wins} held-out photos, worse for ${losses}, p = ${p.toFixed(3)})${guardText}; ${d.detail}.`,
   };
 }
 
@@ -537,37 +864,57 @@ function albumStarter(
   split: Split,
   library: readonly Pooled[] | undefined,
   o: FinetuneOptions,
-): (rows: ArrayLike<number>) => { model: HeadModel; pseudoLabelled: number } {
+): {
+  fit: (rows: ArrayLike<number>, emphasis: number) => StartFit;
+  pool: Float32Array[] | undefined;
+} {
   const dims = base.branches.map((b) => b.outDim);
   // the library sample through the current head, once for every fit
   const pool = library?.length
     ? projectInputs(base, prepareInputs(base, library), library.length)
     : undefined;
-  return (rows) => {
-    const { M, pseudo } = albumInit(
+  const fit = (rows: ArrayLike<number>, emphasis: number): StartFit => {
+    const { M, pseudo, withEmphasis } = albumInit(
       { y: outputs, dims, cls: split.cls, labelled: rows, library: pool },
       {
         shrinkage: o.initShrinkage,
         power: o.initPower,
-        emphasis: o.initEmphasis,
+        emphasis,
         pseudoK: o.pseudoK,
         pseudoThreshold: o.pseudoThreshold,
+        pseudoRounds: o.pseudoRounds,
+        ...(o.initStretchCap > 0 ? { stretchCap: o.initStretchCap } : {}),
       },
     );
-    const square: HeadModel = {
-      ...base,
-      branches: base.branches.map((b, i) => ({
-        inDim: b.outDim,
-        outDim: b.outDim,
-        mean: new Float32Array(b.outDim),
-        weight: Float32Array.from(M[i]),
-      })),
+    const toModel = (Ms: Float64Array[]): HeadModel => {
+      const square: HeadModel = {
+        ...base,
+        branches: base.branches.map((b, i) => ({
+          inDim: b.outDim,
+          outDim: b.outDim,
+          mean: new Float32Array(b.outDim),
+          weight: Float32Array.from(Ms[i]),
+        })),
+      };
+      return o.space === 'output' ? square : composeOutputSpace(base, square);
     };
     return {
-      model: o.space === 'output' ? square : composeOutputSpace(base, square),
+      model: toModel(M),
       pseudoLabelled: pseudo.length,
+      pseudo,
+      withEmphasis: (e) => toModel(withEmphasis(e)),
     };
   };
+  return { fit, pool };
+}
+
+interface StartFit {
+  model: HeadModel;
+  pseudoLabelled: number;
+  /** library photos (index into the library pool) that self-training put into an album */
+  pseudo: { index: number; album: number }[];
+  /** the same fit with another stretch β (album init only) */
+  withEmphasis?: (emphasis: number) => HeadModel;
 }
 
 /**

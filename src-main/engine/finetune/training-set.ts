@@ -53,7 +53,13 @@ export function buildTrainingSet(data: TrainingData, albumIds?: number[]): Train
       `Fine-tuning needs at least ${MIN_ALBUMS} albums with ${MIN_PHOTOS} or more indexed photos each ` +
         `(${usable} album${usable === 1 ? ' has' : 's have'} enough)`,
     );
-  return { pooled, labels, library: librarySample(data, seen, LIBRARY_SAMPLE), initHead: data.activeHead };
+  return {
+    pooled,
+    labels,
+    library: librarySample(data, seen, LIBRARY_SAMPLE),
+    initHead: data.activeHead,
+    albumNames: Object.fromEntries(chosen.map((a) => [String(a.id), a.name])),
+  };
 }
 
 /** An even sample (by id) of the indexed photos outside the chosen albums, at most `max`. */
