@@ -73,7 +73,12 @@ function learnHead(sample: Pooled[]): HeadWeights {
 /** Writes the synthetic library straight into SQLite (as the indexer would have): photos, pooled, 512-d embeddings. */
 async function buildLibrary(dbDir: string, modelId: string, channels: number) {
   const store = Store.open(dbDir);
-  const folder = store.addFolder(path.join(dbDir, 'synthetic-photos-not-on-disk'));
+  // The folder exists (with one file) so that the engine sees it as present: a vanished folder's photos
+  // are left out of every result, which would make each query scan the whole graph for nothing.
+  const folderPath = path.join(dbDir, 'synthetic-photos');
+  fs.mkdirSync(folderPath, { recursive: true });
+  fs.writeFileSync(path.join(folderPath, 'README.txt'), 'photos of this synthetic library are not on disk\n');
+  const folder = store.addFolder(folderPath);
   // two passes over the same seeded stream: heads learned on samples, then the photos written in chunks
   const sampleA: Pooled[] = [];
   const sampleB: Pooled[] = [];
@@ -243,11 +248,11 @@ async function main() {
       // the duplicates scan starts once the switch is under way (the graph build is what takes long)
       await new Promise((r) => setTimeout(r, 3000));
       const s = performance.now();
-      const res = (await call('duplicates', { threshold: 0.95 })) as { groups: { id: number }[][] };
+      const res = (await call('duplicates', {})) as { groups: { photos: { photo: { id: number } }[] }[] };
       const seconds = (performance.now() - s) / 1000;
       // planted pairs: photo i (i % DUP_EVERY === 0) and i + 1, ids 1-based
       const groupOf = new Map<number, number>();
-      res.groups.forEach((g, gi) => g.forEach((p) => groupOf.set(p.id, gi)));
+      res.groups.forEach((g, gi) => g.photos.forEach((p) => groupOf.set(p.photo.id, gi)));
       let planted = 0;
       let found = 0;
       for (let i = 0; i + 1 < PHOTOS; i += DUP_EVERY) {

@@ -20,6 +20,8 @@ const CANDIDATE_SPOC = 0.95;
  * copy's head cosine can fall well under NEAR_DUPLICATE_COSINE while its raw SPoC stays ≥ 0.99.
  */
 const COPY_CANDIDATE_COSINE = 0.4;
+/** A photo is pixel-compared with at most this many others (its best raw SPoC matches). */
+const COPY_CANDIDATES_PER_PHOTO = 8;
 /**
  * Copy scores of fingerprint pairs already compared, keyed by the fingerprints' content (so an edited
  * photo is compared afresh): moving the slider re-groups without re-comparing pixels.
@@ -64,10 +66,11 @@ export interface DuplicateOptions {
  * embedding. A group's photos that are copies of another carry `copyOf` (the copy to keep: the one with
  * the most pixels); the others are never proposed for removal.
  *
- * Candidates come from the similarity embedding: pairs at cosine ≥ NEAR_DUPLICATE_COSINE, found on the
- * graph's base-layer edges in a worker (duplicate-scan.ts; never all pairs of a large library, and during
- * a head switch the old graph keeps answering), or among all pairs of a library too small for a graph.
- * Within those groups, pairs whose raw SPoC agrees are compared pixel by pixel (fingerprint.ts).
+ * Candidates come from the similarity embedding: groups linked at cosine ≥ COPY_CANDIDATE_COSINE, found on
+ * the graph's base-layer edges in a worker (duplicate-scan.ts; never all pairs of a large library, and
+ * during a head switch the old graph keeps answering), or among all pairs of a library too small for a
+ * graph. Within a group, pairs at cosine ≥ NEAR_DUPLICATE_COSINE are near-duplicates, and each photo's
+ * best raw SPoC matches are compared pixel by pixel (fingerprint.ts).
  */
 export async function findDuplicates(
   ctx: QueryContext,
@@ -82,7 +85,7 @@ export async function findDuplicates(
     const p = ctx.store.getPooled(id);
     return p ? l2normalize(Float32Array.from(p.pooled.S)) : undefined;
   });
-  const spocOk = (i: number, j: number) => !!spoc[i] && !!spoc[j] && dot(spoc[i], spoc[j]) >= CANDIDATE_SPOC;
+  const spocOf = (i: number, j: number) => (spoc[i] && spoc[j] ? dot(spoc[i], spoc[j]) : -1);
 
   // Within each scanned group: near-duplicate links (similar enough), copy candidates (raw SPoC agrees).
   const near = new Map<number, Set<number>>();
@@ -92,7 +95,17 @@ export async function findDuplicates(
     if (!s) near.set(a, (s = new Set()));
     s.add(b);
   };
-  const copyCandidates: [number, number][] = [];
+  // Each photo's best few SPoC matches: the pixel check costs about a millisecond a pair, and raw SPoC
+  // passes many unrelated pairs in a big group, so at most COPY_CANDIDATES_PER_PHOTO pairs per photo.
+  const best = new Map<number, { j: number; s: number }[]>();
+  const offer = (i: number, j: number, s: number) => {
+    let list = best.get(i);
+    if (!list) best.set(i, (list = []));
+    if (list.length < COPY_CANDIDATES_PER_PHOTO) list.push({ j, s });
+    else if (s > list[list.length - 1].s) list[list.length - 1] = { j, s };
+    else return;
+    list.sort((x, y) => y.s - x.s);
+  };
   let pairs = 0;
   for (const g of scanned) {
     const members = g.ids.map((id) => pos.get(id)!);
@@ -100,11 +113,24 @@ export async function findDuplicates(
       for (let b = a + 1; b < members.length; b++) {
         const [i, j] = members[a] < members[b] ? [members[a], members[b]] : [members[b], members[a]];
         if (dot(vectors[i], vectors[j]) >= NEAR_DUPLICATE_COSINE) link(i, j);
-        if (spocOk(i, j)) copyCandidates.push([i, j]);
+        const s = spocOf(i, j);
+        if (s >= CANDIDATE_SPOC) {
+          offer(i, j, s);
+          offer(j, i, s);
+        }
         if (++pairs % 4096 === 0) await yieldNow();
       }
     }
   }
+  const candidateKeys = new Set<string>();
+  const copyCandidates: [number, number][] = [];
+  for (const [i, list] of best)
+    for (const { j } of list) {
+      const [a, b] = i < j ? [i, j] : [j, i];
+      if (candidateKeys.has(`${a}:${b}`)) continue;
+      candidateKeys.add(`${a}:${b}`);
+      copyCandidates.push([a, b]);
+    }
 
   // Copy edges: the pixel check on candidates.
   const involved = [...new Set(copyCandidates.flat())].map((i) => ids[i]);
