@@ -80,11 +80,16 @@ export async function findDuplicates(
   const { groups: scanned, headVersion } = await nearGroups(ctx, COPY_CANDIDATE_COSINE);
   const ids = [...new Set(scanned.flatMap((g) => g.ids))];
   const pos = new Map(ids.map((id, i) => [id, i]));
-  const vectors = ids.map((id) => ctx.store.getEmbedding(id, headVersion) ?? new Float32Array(0));
-  const spoc = ids.map((id) => {
-    const p = ctx.store.getPooled(id);
-    return p ? l2normalize(Float32Array.from(p.pooled.S)) : undefined;
-  });
+  // Read in slices, yielding between them: at 100k photos this is seconds of SQLite reads, and queries
+  // queued behind it must not wait for all of it.
+  const vectors: Float32Array[] = [];
+  const spoc: (Float32Array | undefined)[] = [];
+  for (let k = 0; k < ids.length; k++) {
+    vectors.push(ctx.store.getEmbedding(ids[k], headVersion) ?? new Float32Array(0));
+    const p = ctx.store.getPooled(ids[k]);
+    spoc.push(p ? l2normalize(Float32Array.from(p.pooled.S)) : undefined);
+    if (k % 512 === 511) await yieldNow();
+  }
   const spocOf = (i: number, j: number) => (spoc[i] && spoc[j] ? dot(spoc[i], spoc[j]) : -1);
 
   // Within each scanned group: near-duplicate links (similar enough), copy candidates (raw SPoC agrees).
