@@ -16,7 +16,6 @@ import { Backbone } from '../src-main/engine/embed/backbone';
 import { ensureModel, int8ModelPath } from '../src-main/engine/model/model-store';
 import { DEFAULT_BACKBONE } from '../src-main/engine/model/model-spec';
 import {
-  cpuSessionPlan,
   intraOpThreads,
   preferredProviders,
   type ProviderName,
@@ -132,8 +131,6 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 
   const decodeRate = rate(dec.seconds);
-  const shape = `${tensors[0].width}×${tensors[0].height}`;
-  const plan = cpuSessionPlan();
   const backboneRate = rate(b8.seconds);
   const bothRate = rate(both.seconds);
   const slower = Math.min(decodeRate, backboneRate);
@@ -149,8 +146,6 @@ async function main(): Promise<void> {
     photos: files.length,
     photoSize: '4000x3000 JPEG',
     inputSize: manifest.input.size,
-    inputShape: shape,
-    cpuSessions: plan,
     decodePhotosPerSec: decodeRate,
     backboneBatch1PhotosPerSec: rate(b1.seconds),
     backboneBatch8PhotosPerSec: backboneRate,
@@ -190,7 +185,7 @@ async function main(): Promise<void> {
   saveBenchJson('embed', result, jsonOut);
   if (precisionRates)
     console.log(
-      `backbone fp32=${precisionRates.fp32.toFixed(2)} int8=${precisionRates.int8.toFixed(2)} photos/s (int8 ${(precisionRates.int8 / precisionRates.fp32).toFixed(2)}×, ${shape} px ≈ ${manifest.input.size}², batch ${batch}, ${plan.sessions} sessions × ${plan.threads} threads)`,
+      `backbone fp32=${precisionRates.fp32.toFixed(2)} int8=${precisionRates.int8.toFixed(2)} photos/s (int8 ${(precisionRates.int8 / precisionRates.fp32).toFixed(2)}×, ${manifest.input.size} px, batch ${batch}, ${intraOpThreads()} threads)`,
     );
 }
 

@@ -5,7 +5,6 @@ import { describeAccelerator } from '../../src-main/engine/api/contract';
 import { DataType, GraphBuilder, encodeOnnxModel } from '../../src-main/engine/model/onnx-writer';
 import { backboneModelFor } from '../../src-main/engine/embed/backbone';
 import {
-  cpuSessionPlan,
   createSessionWithFallback,
   errorReason,
   ortRuntime,
@@ -181,11 +180,4 @@ test('a real ONNX Runtime session asked for WebGPU falls back cleanly where ther
   } finally {
     await choice.session.release();
   }
-});
-
-test('the CPU shares a batch across one-core sessions, never more sessions than photos', () => {
-  assert.deepEqual(cpuSessionPlan(2, 8), { sessions: 2, threads: 1 });
-  assert.deepEqual(cpuSessionPlan(1, 8), { sessions: 1, threads: 1 });
-  assert.deepEqual(cpuSessionPlan(16, 8), { sessions: 8, threads: 2 });
-  assert.deepEqual(cpuSessionPlan(6, 4), { sessions: 4, threads: 1 });
 });

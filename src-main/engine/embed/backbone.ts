@@ -9,11 +9,8 @@ import { loadOrt } from '../runtime/lazy-modules';
 import type { ModelInput } from '../decode/decode-image';
 import type { Pooled } from '../head/head-types';
 import { checkModelBytes, type ModelManifest } from '../model/model-store';
-import type { InferenceSession } from 'onnxruntime-node';
 import {
-  cpuSessionPlan,
   createSessionWithFallback,
-  intraOpThreads,
   type ModelFor,
   type Precision,
   type ProviderChoice,
@@ -87,11 +84,8 @@ export async function runByShape(
   return out;
 }
 
-/** Where a session runs, and the sessions that share each batch (several on the CPU: cpuSessionPlan). */
-type Loaded = ProviderChoice & { pool: InferenceSession[] };
-
 export class Backbone {
-  private choice: Promise<Loaded> | null = null;
+  private choice: Promise<ProviderChoice> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   provider: ProviderName | null = null;
 
@@ -102,26 +96,18 @@ export class Backbone {
     private readonly providers?: ProviderName[],
     /** the int8 copy for the CPU (model-store's int8ModelPath), if any */
     private readonly int8Path?: string | null,
-    /** how the CPU splits a batch across sessions (default: cpuSessionPlan()) */
-    private readonly cpuPlan = cpuSessionPlan(),
   ) {}
 
-  private session(): Promise<Loaded> {
+  private session(): Promise<ProviderChoice> {
     if (this.choice) return this.choice;
-    const { sessions, threads } = this.cpuPlan;
     const choice = this.verifiedModels()
       .then(({ fp32, int8 }) =>
-        createSessionWithFallback(backboneModelFor(fp32, int8), this.providers, this.log, undefined, (p) =>
-          p === 'cpu' ? threads : intraOpThreads(),
-        ),
+        createSessionWithFallback(backboneModelFor(fp32, int8), this.providers, this.log),
       )
-      .then(async (c) => {
-        const extra = c.provider === 'cpu' ? sessions - 1 : 0;
-        const pool = [c.session, ...(await Promise.all(Array.from({ length: extra }, () => c.replicate())))];
+      .then((c) => {
         this.provider = c.provider;
-        const split = pool.length > 1 ? `, ${pool.length} sessions × ${threads} threads` : '';
-        this.log(`Backbone ${this.manifest.id} running on ${c.provider} (${c.precision}${split})`);
-        return { ...c, pool };
+        this.log(`Backbone ${this.manifest.id} running on ${c.provider} (${c.precision})`);
+        return c;
       });
     // a failed load (tampered file, no provider) reaches every caller, and the next call tries again
     choice.catch(() => this.choice === choice && (this.choice = null));
@@ -162,39 +148,23 @@ export class Backbone {
 
   private async runNow({ width, height, count, pixels }: ShapeBatch): Promise<Pooled[]> {
     if (count === 0) return [];
-    const { pool } = await this.session();
+    const { session } = await this.session();
     const { Tensor } = await loadOrt();
-    const { outputs, input } = this.manifest;
-    const per = width * height * 3;
+    const { outputs } = this.manifest;
+    const result = await session.run({
+      [this.manifest.input.name]: new Tensor('uint8', pixels, [count, height, width, 3]),
+    });
     const c = outputs.dim;
-    // Contiguous shares of the batch, one per session, run side by side.
-    const shares = Math.min(pool.length, count);
-    const parts = await Promise.all(
-      Array.from({ length: shares }, async (_, k) => {
-        const from = Math.floor((k * count) / shares);
-        const n = Math.floor(((k + 1) * count) / shares) - from;
-        const result = await pool[k].run({
-          [input.name]: new Tensor('uint8', pixels.subarray(from * per, (from + n) * per), [
-            n,
-            height,
-            width,
-            3,
-          ]),
-        });
-        const take = (name: string, i: number) =>
-          (result[name].data as Float32Array).slice(i * c, (i + 1) * c);
-        return Array.from({ length: n }, (_, i) => ({
-          S: take(outputs.S, i),
-          M: take(outputs.M, i),
-          G: take(outputs.G, i),
-        }));
-      }),
-    );
-    return parts.flat();
+    const take = (name: string, i: number) => (result[name].data as Float32Array).slice(i * c, (i + 1) * c);
+    return Array.from({ length: count }, (_, i) => ({
+      S: take(outputs.S, i),
+      M: take(outputs.M, i),
+      G: take(outputs.G, i),
+    }));
   }
 
   async close(): Promise<void> {
-    if (this.choice) await Promise.all((await this.choice).pool.map((s) => s.release()));
+    if (this.choice) await (await this.choice).session.release();
     this.choice = null;
   }
 }

@@ -27,8 +27,6 @@ export interface ProviderChoice {
   precision: Precision;
   /** why earlier providers were skipped, for the log and the status panel */
   skipped: SkippedProvider[];
-  /** another session of the same model on the same provider, with the same options */
-  replicate(): Promise<ort.InferenceSession>;
 }
 
 /** What the session factory needs from ONNX Runtime (tests pass a fake). */
@@ -62,20 +60,6 @@ export function intraOpThreads(): number {
   return Math.max(1, Math.min(os.availableParallelism(), 16));
 }
 
-/**
- * How the CPU runs a batch: as several sessions side by side, each on a share of the cores and a share of
- * the photos. ORT's kernels, int8 ones most, scale poorly across threads inside one small-batch run (on 2
- * cores int8 gained 1.0× from its second thread, while two one-thread sessions gained 1.9×; docs/model.md),
- * and onnxruntime-node runs sessions off the JS thread, so they overlap. At most one session a photo.
- */
-export function cpuSessionPlan(
-  cores = intraOpThreads(),
-  batch = BATCH_SIZE.cpu,
-): { sessions: number; threads: number } {
-  const sessions = Math.max(1, Math.min(cores, batch));
-  return { sessions, threads: Math.max(1, Math.floor(cores / sessions)) };
-}
-
 /** The useful line of an ORT error: "Failed to get a WebGPU adapter: …", without the source location. */
 export function errorReason(e: unknown): string {
   const first = ((e as Error)?.message ?? String(e)).split('\n')[0];
@@ -91,8 +75,6 @@ export async function createSessionWithFallback(
   providers: ProviderName[] | undefined = undefined,
   log: (msg: string) => void = () => {},
   runtime: OrtRuntime = ortRuntime,
-  /** ORT threads per session, by provider (default: intraOpThreads()) */
-  threads?: (provider: ProviderName) => number,
 ): Promise<ProviderChoice> {
   providers ??= preferredProviders(undefined, undefined, undefined, runtime.listSupportedBackends());
   const modelFor: ModelFor = typeof model === 'function' ? model : () => ({ model, precision: 'fp32' });
@@ -108,13 +90,13 @@ export async function createSessionWithFallback(
       const options: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
-        intraOpNumThreads: threads?.(provider) ?? intraOpThreads(),
+        intraOpNumThreads: intraOpThreads(),
         interOpNumThreads: 1,
         executionMode: 'sequential',
       };
       const { model: file, precision } = modelFor(provider);
       const session = await runtime.create(file, options);
-      return { session, provider, precision, skipped, replicate: () => runtime.create(file, options) };
+      return { session, provider, precision, skipped };
     } catch (e) {
       const reason = errorReason(e);
       skipped.push({ provider, reason });
