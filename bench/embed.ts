@@ -131,6 +131,7 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 
   const decodeRate = rate(dec.seconds);
+  const shape = `${tensors[0].width}×${tensors[0].height}`;
   const backboneRate = rate(b8.seconds);
   const bothRate = rate(both.seconds);
   const slower = Math.min(decodeRate, backboneRate);
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
     photos: files.length,
     photoSize: '4000x3000 JPEG',
     inputSize: manifest.input.size,
+    inputShape: shape,
     decodePhotosPerSec: decodeRate,
     backboneBatch1PhotosPerSec: rate(b1.seconds),
     backboneBatch8PhotosPerSec: backboneRate,
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
   saveBenchJson('embed', result, jsonOut);
   if (precisionRates)
     console.log(
-      `backbone fp32=${precisionRates.fp32.toFixed(2)} int8=${precisionRates.int8.toFixed(2)} photos/s (int8 ${(precisionRates.int8 / precisionRates.fp32).toFixed(2)}×, ${manifest.input.size} px, batch ${batch}, ${intraOpThreads()} threads)`,
+      `backbone fp32=${precisionRates.fp32.toFixed(2)} int8=${precisionRates.int8.toFixed(2)} photos/s (int8 ${(precisionRates.int8 / precisionRates.fp32).toFixed(2)}×, ${shape} px ≈ ${manifest.input.size}², batch ${batch}, ${intraOpThreads()} threads)`,
     );
 }
 
