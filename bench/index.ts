@@ -187,6 +187,11 @@ try {
   if (!argv.includes('--scan-only')) await endToEndBench();
   saveBenchJson('index', results, opt('--json'));
 } finally {
-  // retried: the engine's log and index files may still be settling when the library has just closed
-  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  // retried: the engine's log and index files may still be settling when the library has just closed;
+  // a leftover temporary folder is worth a line, not the run
+  try {
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 300 });
+  } catch (err) {
+    console.error(`could not remove ${tmp}: ${(err as Error).message}`);
+  }
 }

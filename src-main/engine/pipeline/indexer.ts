@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeConcurrency } from '../../boot/threadpool.cjs';
+import type { Pooled } from '../head/head-types';
 import type { AnnIndex } from '../index/ann-index';
 import { writeFileAtomic } from '../index/file-checksum';
 import type { Store } from '../store/store';
@@ -248,28 +249,37 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     };
     const guarded = (worker: () => Promise<void>) => () => worker().catch(stopRun);
 
+    // One batch in the model while the previous one is committed: the commit (thumbnails, SQLite, the
+    // index) runs on this thread, and the model would otherwise wait for it after every batch.
+    type Embedded = { batch: Decoded[]; pooled: Pooled[] | null };
+    const takeAndEmbed = async (): Promise<Embedded | null> => {
+      if (this.pauseGate) await this.pauseGate;
+      const batch = await queue.take(this.options.batchSize);
+      if (!batch.length) return null;
+      if (stopping()) return { batch, pooled: null };
+      try {
+        const pooled = await this.embedder.embed(batch.map((b) => b.photo.tensor));
+        if (pooled.length !== batch.length)
+          throw new Error(`model returned ${pooled.length} results for ${batch.length} photos`);
+        return { batch, pooled };
+      } catch (err) {
+        for (const b of batch) fail(b.id, b.path, err);
+        return { batch: [], pooled: [] };
+      }
+    };
     const embedWorker = async () => {
+      let next = takeAndEmbed();
       for (;;) {
-        if (this.pauseGate) await this.pauseGate;
-        const batch = await queue.take(this.options.batchSize);
-        if (!batch.length) return;
-        if (stopping()) {
+        const current = await next;
+        if (!current) return;
+        // The next batch's pooled vectors do not depend on the head: a mid-run head change below is safe.
+        next = takeAndEmbed();
+        const { batch, pooled } = current;
+        if (!pooled || stopping()) {
           for (const b of batch) inFlight.delete(b.id);
           continue;
         }
-        let pooled;
-        try {
-          pooled = await this.embedder.embed(batch.map((b) => b.photo.tensor));
-          if (pooled.length !== batch.length)
-            throw new Error(`model returned ${pooled.length} results for ${batch.length} photos`);
-        } catch (err) {
-          for (const b of batch) fail(b.id, b.path, err);
-          continue;
-        }
-        if (stopping()) {
-          for (const b of batch) inFlight.delete(b.id);
-          continue;
-        }
+        if (!batch.length) continue;
         const head = this.heads.active;
         const embeddings = this.heads.project(pooled);
         for (const b of batch) this.writeThumbnail(b.id, b.photo.thumbnail);

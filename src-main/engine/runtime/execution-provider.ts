@@ -93,6 +93,9 @@ export async function createSessionWithFallback(
         intraOpNumThreads: intraOpThreads(),
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        // ORT's threads spin between kernels by default, which takes the cores from the photo decoders
+        // that run beside inference while indexing.
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       };
       const { model: file, precision } = modelFor(provider);
       const session = await runtime.create(file, options);
