@@ -13,21 +13,10 @@ import { BackboneThread } from '../../src-main/engine/embed/backbone-thread';
 import { ensureModel } from '../../src-main/engine/model/model-store';
 import { BACKBONES, DEFAULT_BACKBONE } from '../../src-main/engine/model/model-spec';
 import { loadReference, referencePooled } from '../helpers/keras-reference';
+import { cosine } from '../helpers/cosine';
 
 const holidays = path.resolve('..', 'shared', 'datasets', 'holidays', 'images');
 const photos = ['100000.jpg', '100101.jpg'].map((f) => path.join(holidays, f));
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 test(
   'default ONNX backbone matches the Keras reference on real photos (cosine ≥ 0.9999)',

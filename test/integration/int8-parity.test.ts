@@ -13,20 +13,9 @@ import { DEFAULT_BACKBONE } from '../../src-main/engine/model/model-spec';
 import { ensureInt8Model } from '../../src-main/model-build/build-int8';
 import { loadDataset, imagePath } from '../../bench/lib/datasets';
 import { evalHolidays } from '../../bench/lib/metrics';
+import { cosine } from '../helpers/cosine';
 
 const ds = loadDataset(path.resolve('..', 'shared', 'datasets', 'holidays'));
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** SPoC and GeM, each L2-normalised, concatenated and normalised (no learned head). */
 function sg(p: Pooled): Float32Array {

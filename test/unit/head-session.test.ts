@@ -7,6 +7,7 @@ import { HeadSession, projectBatchFast, releaseFastSession } from '../../src-mai
 import { HeadNet, modelFromHead, prepareInputs } from '../../src-main/engine/finetune/head-model';
 import { projectBatch, projectRows } from '../../src-main/engine/head/project';
 import { learnWhiteningHead } from '../../src-main/engine/head/whitening';
+import { cosine } from '../helpers/cosine';
 
 const C = 48;
 
@@ -108,18 +109,6 @@ test('projectBatchFast: cached per head, more rows than one run, clear error on 
     /pooled vector 1: S has 47 values, the head expects 48/,
   );
 });
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** A head as training leaves it: random (not orthogonal) weights, a learned mean, signed power. */
 function trainedLikeHead(combine: 'concat' | 'sum', seed: number): HeadWeights {

@@ -24,26 +24,18 @@ export function nearestLists(emb: Float32Array, dim: number, n: number, k: numbe
       const go = g * dim;
       let s = 0;
       for (let i = 0; i < dim; i++) s += emb[qo + i] * emb[go + i];
-      if (filled < kk) {
-        // insertion into the sorted (descending) list
-        let j = filled++;
-        while (j > 0 && sims[j - 1] < s) {
-          sims[j] = sims[j - 1];
-          ids[j] = ids[j - 1];
-          j--;
-        }
-        sims[j] = s;
-        ids[j] = g;
-      } else if (s > sims[kk - 1]) {
-        let j = kk - 1;
-        while (j > 0 && sims[j - 1] < s) {
-          sims[j] = sims[j - 1];
-          ids[j] = ids[j - 1];
-          j--;
-        }
-        sims[j] = s;
-        ids[j] = g;
+      // insertion into the sorted (descending) list: at its end while it fills, then over its last
+      let j: number;
+      if (filled < kk) j = filled++;
+      else if (s > sims[kk - 1]) j = kk - 1;
+      else continue;
+      while (j > 0 && sims[j - 1] < s) {
+        sims[j] = sims[j - 1];
+        ids[j] = ids[j - 1];
+        j--;
       }
+      sims[j] = s;
+      ids[j] = g;
     }
     out.set(ids, q * kk);
   }
