@@ -53,6 +53,22 @@ function cachedCopyScore(a: Uint8Array, b: Uint8Array, ka: string, kb: string): 
 
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
+/** Photos read between yields: at 100k photos one read of them all holds the engine's thread for seconds. */
+const READ_SLICE = 128;
+
+/** A by-id read done in slices, yielding between them, so queries queued meanwhile are answered. */
+async function readInSlices<V>(
+  ids: number[],
+  read: (slice: number[]) => Map<number, V>,
+): Promise<Map<number, V>> {
+  const out = new Map<number, V>();
+  for (let i = 0; i < ids.length; i += READ_SLICE) {
+    for (const [k, v] of read(ids.slice(i, i + READ_SLICE))) out.set(k, v);
+    if (i + READ_SLICE < ids.length) await yieldNow();
+  }
+  return out;
+}
+
 export interface DuplicateOptions {
   /** copy score at or above which two photos are copies */
   threshold?: number;
@@ -80,15 +96,14 @@ export async function findDuplicates(
   const { groups: scanned, headVersion } = await nearGroups(ctx, COPY_CANDIDATE_COSINE);
   const ids = [...new Set(scanned.flatMap((g) => g.ids))];
   const pos = new Map(ids.map((id, i) => [id, i]));
-  // Read in slices, yielding between them: at 100k photos this is seconds of SQLite reads, and queries
-  // queued behind it must not wait for all of it.
+  // Read in slices (READ_SLICE), yielding between them.
   const vectors: Float32Array[] = [];
   const spoc: (Float32Array | undefined)[] = [];
   for (let k = 0; k < ids.length; k++) {
     vectors.push(ctx.store.getEmbedding(ids[k], headVersion) ?? new Float32Array(0));
     const p = ctx.store.getPooled(ids[k]);
     spoc.push(p ? l2normalize(Float32Array.from(p.pooled.S)) : undefined);
-    if (k % 512 === 511) await yieldNow();
+    if (k % READ_SLICE === READ_SLICE - 1) await yieldNow();
   }
   const spocOf = (i: number, j: number) => (spoc[i] && spoc[j] ? dot(spoc[i], spoc[j]) : -1);
 
@@ -139,8 +154,8 @@ export async function findDuplicates(
 
   // Copy edges: the pixel check on candidates.
   const involved = [...new Set(copyCandidates.flat())].map((i) => ids[i]);
-  const prints = ctx.store.fingerprints(involved);
-  const rows = ctx.store.photosByIds(involved);
+  const prints = await readInSlices(involved, (slice) => ctx.store.fingerprints(slice));
+  const rows = await readInSlices(involved, (slice) => ctx.store.photosByIds(slice));
   if (opts.fingerprintOf)
     for (const id of involved)
       if (!prints.has(id) && rows.has(id)) {
@@ -162,13 +177,13 @@ export async function findDuplicates(
         link(i, j);
       }
     }
-    if (++done % 64 === 0) await yieldNow();
+    if (++done % 8 === 0) await yieldNow(); // a full alignment search takes up to a few ms
   }
 
   const uf = new UnionFind();
   for (const [a, bs] of near) for (const b of bs) uf.union(ids[a], ids[b]);
   const groups = uf.groups();
-  const photoRows = ctx.store.photosByIds(groups.flat());
+  const photoRows = await readInSlices(groups.flat(), (slice) => ctx.store.photosByIds(slice));
   const copyRoot = (id: number) => copyUf.find(id);
   const pixels = (id: number) => (photoRows.get(id)!.width ?? 0) * (photoRows.get(id)!.height ?? 0);
   const pairScore = (a: number, b: number) => copyPairs.get(a < b ? `${a}:${b}` : `${b}:${a}`);
