@@ -57,7 +57,9 @@ export function packByShape(inputs: ModelInput[]): { batches: ShapeBatch[]; orde
     if (t.pixels.length !== t.width * t.height * 3)
       throw new Error(`Backbone input ${i} has ${t.pixels.length} bytes, expected ${t.width}×${t.height}×3`);
     const key = `${t.width}x${t.height}`;
-    groups.set(key, [...(groups.get(key) ?? []), i]);
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
   });
   const order = [...groups.values()];
   const batches = order.map((idx) => {

@@ -264,7 +264,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         return { batch, pooled };
       } catch (err) {
         for (const b of batch) fail(b.id, b.path, err);
-        return { batch: [], pooled: [] };
+        return { batch, pooled: null };
       }
     };
     const embedWorker = async () => {
@@ -279,7 +279,6 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
           for (const b of batch) inFlight.delete(b.id);
           continue;
         }
-        if (!batch.length) continue;
         const head = this.heads.active;
         const embeddings = this.heads.project(pooled);
         for (const b of batch) this.writeThumbnail(b.id, b.photo.thumbnail);
