@@ -2,7 +2,9 @@ import type Database from 'better-sqlite3';
 import { headOutDim, type HeadWeights, type Pooled } from '../head/head-types';
 import { blobToFloat32, blobToFloat32FromHalf, float16ToBlob, float32ToBlob } from './float16';
 import { decodeHead, encodeHead } from '../head/head-codec';
+import { DiskReserve } from './disk-reserve';
 import { openDatabase } from './open-database';
+import { isDiskFull } from './write-errors';
 import { keysetPages } from './keyset';
 import { StatementCache } from './statement-cache';
 import type {
@@ -53,13 +55,17 @@ export class Store {
   /** prepared statements, reused (see StatementCache) */
   readonly ps: StatementCache;
 
-  constructor(db: Database.Database) {
+  /** room kept for recording a job's end on a full disk (made when a job starts) */
+  readonly reserve: DiskReserve | null;
+
+  constructor(db: Database.Database, reserve: DiskReserve | null = null) {
     this.db = db;
     this.ps = new StatementCache(db);
+    this.reserve = reserve;
   }
 
   static open(dbDir: string): Store {
-    return new Store(openDatabase(dbDir));
+    return new Store(openDatabase(dbDir), new DiskReserve(dbDir));
   }
 
   close(): void {
@@ -646,7 +652,9 @@ export class Store {
 
   // ── jobs ───────────────────────────────────────────────────────────────────
 
+  /** Starts a job, first making sure the disk reserve exists (a run before may have spent it). */
   startJob(kind: string): number {
+    this.reserve?.hold();
     return Number(
       this.ps
         .prepare(`INSERT INTO jobs (kind, status, started_at) VALUES (?, 'running', ?)`)
@@ -658,10 +666,18 @@ export class Store {
     this.ps.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), id);
   }
 
+  /** Records how a job ended; on a full disk it spends the reserve to do so (a run that filled it ends here). */
   finishJob(id: number, status: JobRow['status'], error: string | null = null): void {
-    this.ps
-      .prepare('UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE id = ?')
-      .run(status, Date.now(), error, id);
+    const write = () =>
+      this.ps
+        .prepare('UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE id = ?')
+        .run(status, Date.now(), error, id);
+    try {
+      write();
+    } catch (err) {
+      if (!isDiskFull(err) || !this.reserve?.release()) throw err;
+      write();
+    }
   }
 
   /** Jobs left 'running' by a crash are marked interrupted at open. */

@@ -23,13 +23,21 @@ export function errorCode(err: unknown): string {
   return typeof code === 'string' ? code : '';
 }
 
+/** True when a write failed because the disk (or its quota) is full. */
+export function isDiskFull(err: unknown): boolean {
+  if (err instanceof LibraryWriteError) return err.kind === 'disk_full';
+  const code = errorCode(err);
+  const raw = err instanceof Error ? err.message : String(err);
+  return code === 'SQLITE_FULL' || code === 'ENOSPC' || /database or disk is full|no space left/i.test(raw);
+}
+
 /** Classifies a failed write and words it for the user, naming the library folder. */
 export function describeWriteError(err: unknown, dbDir: string): LibraryWriteError {
   if (err instanceof LibraryWriteError) return err;
   const code = errorCode(err);
   const raw = err instanceof Error ? err.message : String(err);
   const kept = 'Photos indexed so far are kept; the rest resume on the next run.';
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || /database or disk is full|no space left/i.test(raw))
+  if (isDiskFull(err))
     return new LibraryWriteError(
       'disk_full',
       `The disk holding the library (${dbDir}) is full. Free some space there (or move the library elsewhere with --db or LIKENESS_DB), then index again. ${kept}`,
