@@ -32,6 +32,7 @@ import { projectBatchFast, releaseFastSession } from '../src-main/engine/head/he
 import type { HeadWeights, Pooled } from '../src-main/engine/head/head-types';
 import { DEFAULT_HEAD, learnWhiteningHead } from '../src-main/engine/head/whitening';
 import { Store } from '../src-main/engine/store/store';
+import { FINGERPRINT_SIDE } from '../src-main/engine/decode/fingerprint';
 
 const flags = parseFlags(process.argv.slice(2));
 const PHOTOS = Number(flagString(flags, 'photos', '100000'));
@@ -46,23 +47,47 @@ const pct = (xs: number[], p: number) =>
 const round = (x: number, d = 1) => Number(x.toFixed(d));
 const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
 
-/** Clustered non-negative pooled vectors (the backbone's pooled features are post-ReLU), with planted near-copies. */
-function* syntheticPooled(n: number, channels: number): Generator<Pooled> {
+/**
+ * Clustered non-negative pooled vectors (the backbone's pooled features are post-ReLU), with planted
+ * near-copies, and a copy fingerprint for each photo (a near-copy's is its original's with a little noise),
+ * so that the duplicate finder compares pixels as it would on photos.
+ */
+function* syntheticPhotos(
+  n: number,
+  channels: number,
+): Generator<{ pooled: Pooled; fingerprint: Uint8Array }> {
   const r = makeRng(12345);
   const nc = Math.max(10, Math.round(n / 50));
   const centres = Array.from({ length: nc }, () =>
     Float32Array.from({ length: 3 * channels }, () => Math.abs(gaussian(r))),
   );
-  let prev: Float32Array | null = null;
+  const side = FINGERPRINT_SIDE;
+  let prev: { v: Float32Array; f: Uint8Array } | null = null;
   for (let i = 0; i < n; i++) {
     let v: Float32Array;
-    if (prev && i % DUP_EVERY === 1) v = prev.map((x) => Math.abs(x + 0.01 * gaussian(r)));
-    else {
+    let f: Uint8Array;
+    if (prev && i % DUP_EVERY === 1) {
+      v = prev.v.map((x) => Math.abs(x + 0.01 * gaussian(r)));
+      f = prev.f.map((g) => Math.min(255, Math.max(0, g + 2 * gaussian(r))));
+    } else {
       const c = centres[Math.floor(r() * nc)];
       v = c.map((x) => Math.abs(x + 0.8 * gaussian(r)));
+      // smooth random grey: a coarse grid of levels, box-upsampled
+      const coarse = Array.from({ length: 64 }, () => Math.floor(r() * 256));
+      f = Uint8Array.from(
+        { length: side * side },
+        (_, k) => coarse[((k / side / 4) | 0) * 8 + ((k % side) >> 2)],
+      );
     }
-    prev = v;
-    yield { S: v.subarray(0, channels), M: v.subarray(channels, 2 * channels), G: v.subarray(2 * channels) };
+    prev = { v, f };
+    yield {
+      pooled: {
+        S: v.subarray(0, channels),
+        M: v.subarray(channels, 2 * channels),
+        G: v.subarray(2 * channels),
+      },
+      fingerprint: f,
+    };
   }
 }
 
@@ -84,7 +109,7 @@ async function buildLibrary(dbDir: string, modelId: string, channels: number) {
   const sampleB: Pooled[] = [];
   const stride = Math.max(2, Math.floor(PHOTOS / 5000));
   let i = 0;
-  for (const p of syntheticPooled(PHOTOS, channels)) {
+  for (const { pooled: p } of syntheticPhotos(PHOTOS, channels)) {
     if (i % stride === 0) sampleA.push(p);
     else if (i % stride === Math.floor(stride / 2)) sampleB.push(p);
     i++;
@@ -93,10 +118,15 @@ async function buildLibrary(dbDir: string, modelId: string, channels: number) {
   const version = store.insertHead({ modelId, kind: 'pca', trainedOn: PHOTOS, weights: head });
   store.activateHead(version);
   const CHUNK = 5000;
-  const stream = syntheticPooled(PHOTOS, channels);
+  const stream = syntheticPhotos(PHOTOS, channels);
   for (let start = 0; start < PHOTOS; start += CHUNK) {
     const pooled: Pooled[] = [];
-    for (let k = start; k < Math.min(PHOTOS, start + CHUNK); k++) pooled.push(stream.next().value as Pooled);
+    const prints: Uint8Array[] = [];
+    for (let k = start; k < Math.min(PHOTOS, start + CHUNK); k++) {
+      const photo = stream.next().value as { pooled: Pooled; fingerprint: Uint8Array };
+      pooled.push(photo.pooled);
+      prints.push(photo.fingerprint);
+    }
     const embeddings = await projectBatchFast(head, pooled);
     store.transaction(() => {
       pooled.forEach((p, k) => {
@@ -116,6 +146,7 @@ async function buildLibrary(dbDir: string, modelId: string, channels: number) {
           width: 4000,
           height: 3000,
           takenAt: null,
+          fingerprint: prints[k],
         });
       });
     });

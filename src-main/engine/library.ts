@@ -20,7 +20,7 @@ import {
   THUMBNAILS_FOLDER,
 } from './pipeline/indexer';
 import { TypedEmitter } from './pipeline/typed-emitter';
-import { findDuplicates } from './query/duplicates';
+import { DuplicateFinder } from './query/duplicates';
 import { validateBox } from './query/region';
 import { searchByVector, type QueryContext } from './query/search';
 import type { DuplicateGroup, SearchHit, SearchOptions } from './query/types';
@@ -105,6 +105,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
   /** messages from opening (emitted before anyone could listen), e.g. an index rebuilt after damage */
   readonly openWarnings: string[] = [];
   private readonly fineTune: FineTuneJob;
+  private readonly duplicateFinder: DuplicateFinder;
 
   private constructor(
     readonly dbDir: string,
@@ -116,6 +117,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
     private readonly opts: LibraryOptions,
   ) {
     super();
+    this.duplicateFinder = new DuplicateFinder(this.ctx, dbDir);
     for (const e of ['progress', 'photo', 'done', 'head'] as const) {
       indexer.on(e, (p) => this.emit(e, p as never));
     }
@@ -251,6 +253,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
     if (this.integrityTimer) clearTimeout(this.integrityTimer);
     this.watcher?.close();
     await this.fineTune.close();
+    await this.duplicateFinder.close();
     if (this.indexer.isRunning) {
       this.indexer.cancel();
       await this.indexer.run().catch(() => undefined);
@@ -676,7 +679,7 @@ export class Library extends TypedEmitter<LibraryEvents> {
   /** Copies (copy score ≥ threshold) and near-duplicates; see query/duplicates.ts. */
   async duplicates(threshold?: number): Promise<DuplicateGroup[]> {
     const gone = new Set(this.unavailableFolders().map((f) => f.id));
-    const groups = await findDuplicates(this.ctx, {
+    const groups = await this.duplicateFinder.find({
       threshold,
       // Photos indexed before fingerprints existed get theirs now (a decode, no model run).
       fingerprintOf: async (p) => {

@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/images';
 
 const DIM = 32;
 
-test('the base layer read from a saved hnswlib graph gives back labels, vectors and deleted flags', () => {
+test('the base layer read from a saved hnswlib graph gives back labels, vectors and deleted flags; the scan links the planted pairs', () => {
   const rng = makeRng(5);
   const h = new hnswlib.HierarchicalNSW('ip', DIM);
   h.initIndex({ maxElements: 600, m: 8, efConstruction: 64 });
@@ -39,14 +39,15 @@ test('the base layer read from a saved hnswlib graph gives back labels, vectors 
     assert.equal(g.deleted(i), g.label(i) === 5450);
     assert.ok(g.neighbours(i).length > 0 && g.neighbours(i).every((j) => j < g.count && j !== i));
   }
-  const groups = scanDuplicates(g, 0.95);
-  const pairs = groups.map((grp) => [...grp.ids].sort((a, b) => a - b).join('-')).sort();
+  const scan = scanDuplicates(g, 0.95);
+  const pairs = scan.groups.map((grp) => [...grp].sort((a, b) => a - b).join('-')).sort();
   const want = Array.from({ length: 9 }, (_, k) => `${1000 + 50 * k}-${5000 + 50 * k}`).sort();
   assert.deepEqual(pairs, want, 'every planted pair but the deleted one, and nothing else');
-  for (const grp of groups) {
-    assert.equal(grp.scores[0], Math.max(...grp.scores));
-    assert.ok(Math.abs(grp.scores[0] - 1) < 1e-5, 'the lead scores 1 against itself');
-  }
+  for (const id of scan.groups.flat())
+    assert.ok(
+      Math.abs(scan.vector(id)[3] - vecs.get(id)![3]) < 1e-7,
+      'the vector the photo was scanned with',
+    );
   assert.throws(() => readHnswBaseLayer(fs.readFileSync(file), DIM + 1), /layout not understood/);
   assert.throws(() => readHnswBaseLayer(fs.readFileSync(file).subarray(0, 5000), DIM), /truncated/);
 });

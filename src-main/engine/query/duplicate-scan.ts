@@ -2,10 +2,18 @@ import type { HnswBaseLayer } from '../index/hnsw-file';
 import { dot } from '../index/vector-math';
 import { UnionFind } from './union-find';
 
-/** A group of near-duplicates: photo ids best-connected first, each with its similarity to the first. */
-export interface ScannedGroup {
-  ids: number[];
-  scores: number[];
+/** Groups of photos linked at cosine ≥ the scan's threshold, and the grouped photos' vectors. */
+export interface Scan {
+  /** photo ids, in groups of two or more */
+  groups: number[][];
+  /** the embedding a grouped photo was scanned with */
+  vector(id: number): Float32Array;
+}
+
+function scanOf(groups: number[][], vector: (m: number) => Float32Array, label: (m: number) => number): Scan {
+  const byId = new Map<number, Float32Array>();
+  for (const g of groups) for (const m of g) byId.set(label(m), vector(m));
+  return { groups: groups.map((g) => g.map(label)), vector: (id) => byId.get(id)! };
 }
 
 /**
@@ -13,7 +21,7 @@ export interface ScannedGroup {
  * photo's near-duplicates are among its graph neighbours: a pair at cosine ≥ 0.9 is each other's nearest
  * neighbours by a wide margin, and the graph's neighbour selection always keeps the nearest.
  */
-export function scanDuplicates(g: HnswBaseLayer, threshold: number): ScannedGroup[] {
+export function scanDuplicates(g: HnswBaseLayer, threshold: number): Scan {
   const uf = new UnionFind();
   for (let i = 0; i < g.count; i++) {
     if (g.deleted(i)) continue;
@@ -24,25 +32,26 @@ export function scanDuplicates(g: HnswBaseLayer, threshold: number): ScannedGrou
       uf.union(i, j);
     }
   }
-  return uf.groups().map((members) => orderGroup(members, g.vector, g.label));
+  return scanOf(uf.groups(), g.vector, g.label);
 }
 
-/** Orders a group: the photo most similar to the rest first, then by similarity to it. */
-export function orderGroup(
-  members: number[],
-  vector: (m: number) => Float32Array,
-  label: (m: number) => number,
-): ScannedGroup {
-  // Σ_b a·b = a·(Σ_b b): centrality in time linear in the group's size.
-  const sum = new Float32Array(vector(members[0]).length);
-  for (const m of members) {
-    const v = vector(m);
-    for (let d = 0; d < sum.length; d++) sum[d] += v[d];
+/** The same over every pair: for a library too small to have a graph (below the index's exactBelow). */
+export function scanAllPairs(
+  pages: Iterable<{ ids: number[]; vectors: Float32Array[] }>,
+  threshold: number,
+): Scan {
+  const ids: number[] = [];
+  const vectors: Float32Array[] = [];
+  for (const page of pages) {
+    ids.push(...page.ids);
+    vectors.push(...page.vectors);
   }
-  const centrality = new Map(members.map((m) => [m, dot(vector(m), sum)]));
-  const sorted = [...members].sort((a, b) => centrality.get(b)! - centrality.get(a)! || label(a) - label(b));
-  const lead = vector(sorted[0]);
-  const scored = sorted.map((m) => ({ id: label(m), score: dot(lead, vector(m)) }));
-  scored.sort((a, b) => b.score - a.score);
-  return { ids: scored.map((x) => x.id), scores: scored.map((x) => x.score) };
+  const uf = new UnionFind();
+  for (let i = 0; i < ids.length; i++)
+    for (let j = i + 1; j < ids.length; j++) if (dot(vectors[i], vectors[j]) >= threshold) uf.union(i, j);
+  return scanOf(
+    uf.groups(),
+    (i) => vectors[i],
+    (i) => ids[i],
+  );
 }

@@ -1,17 +1,45 @@
 /**
- * Worker-thread entry of the duplicate scan over a graph snapshot file: the scan reads every photo's
- * vector and neighbours (hundreds of MB at 100k photos), so it runs beside the engine, not on its thread.
+ * Worker-thread entry of the duplicate finder. It lives as long as the library, so its copy-score cache
+ * survives between calls (moving the slider re-groups without re-comparing pixels). It reads the library
+ * through its own read-only connection and the graph from a snapshot file: at 100k photos that is hundreds
+ * of MB and seconds of work, none of it on the engine's thread.
  */
 import fs from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { readHnswBaseLayer } from '../index/hnsw-file';
-import { scanDuplicates } from './duplicate-scan';
+import { DB_FILE } from '../store/open-database';
+import { Store } from '../store/store';
+import { CopyScoreCache, COPY_CANDIDATE_COSINE, findDuplicateGroups } from './duplicate-finder';
+import type { DuplicatesReply, DuplicatesRequest } from './duplicates-protocol';
+import { scanAllPairs, scanDuplicates } from './duplicate-scan';
 
 const port = parentPort;
 if (!port) throw new Error('duplicates.worker.ts must run in a worker thread');
-const { file, dim, threshold } = workerData as { file: string; dim: number; threshold: number };
-try {
-  port.postMessage({ ok: scanDuplicates(readHnswBaseLayer(fs.readFileSync(file), dim), threshold) });
-} catch (e) {
-  port.postMessage({ error: (e as Error).message });
+const cache = new CopyScoreCache();
+let store: { dir: string; store: Store } | null = null;
+
+function storeFor(dbDir: string): Store {
+  if (store?.dir !== dbDir) {
+    store?.store.close();
+    const db = new Database(path.join(dbDir, DB_FILE), { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    store = { dir: dbDir, store: new Store(db) };
+  }
+  return store.store;
 }
+
+port.on('message', (req: DuplicatesRequest) => {
+  let reply: DuplicatesReply;
+  try {
+    const s = storeFor(req.dbDir);
+    const scan = req.graphFile
+      ? scanDuplicates(readHnswBaseLayer(fs.readFileSync(req.graphFile), req.dim), COPY_CANDIDATE_COSINE)
+      : scanAllPairs(s.embeddingPages(req.headVersion, 4096), COPY_CANDIDATE_COSINE);
+    reply = { id: req.id, ok: findDuplicateGroups(s, scan, req.threshold, cache) };
+  } catch (e) {
+    reply = { id: req.id, error: (e as Error).message };
+  }
+  port.postMessage(reply);
+});

@@ -393,6 +393,14 @@ export class Store {
 
   // ── pooled vectors ─────────────────────────────────────────────────────────
 
+  /** The SPoC branch of these photos' pooled vectors (one query for the lot; absent ones left out). */
+  pooledSpoc(ids: number[]): Map<number, Float32Array> {
+    const rows = this.ps
+      .prepare('SELECT photo_id AS id, s FROM pooled WHERE photo_id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ids)) as { id: number; s: Buffer }[];
+    return new Map(rows.map((r) => [r.id, blobToFloat32FromHalf(r.s)]));
+  }
+
   getPooled(photoId: number): { modelId: string; pooled: Pooled } | undefined {
     const r = this.ps.prepare('SELECT model_id, s, m, g FROM pooled WHERE photo_id = ?').get(photoId) as
       { model_id: string; s: Buffer; m: Buffer; g: Buffer } | undefined;
@@ -490,7 +498,6 @@ export class Store {
     return keysetPages(pageSize, (after, limit) => this.embeddingChunk(version, after, limit));
   }
 
-  /** Count and id sum of indexed photos with an embedding of `version`: the fingerprint the index sidecar records. */
   /** Ids of the indexed photos with an embedding of this head version (no vectors: cheap at any size). */
   embeddingIds(version: number): number[] {
     return this.ps
