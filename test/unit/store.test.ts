@@ -169,3 +169,34 @@ test('activating a head drops the other versions’ embeddings, photos of anothe
   assert.equal(store.getPhoto(id)!.status, 'pending');
   store.close();
 });
+
+test('status counts kept by triggers agree with the photos through inserts, status changes and deletes', () => {
+  const store = Store.open(tempDir());
+  const counted = () => {
+    const truth = { total: 0, indexed: 0, pending: 0, failed: 0, missing: 0 };
+    for (const r of store.db.prepare('SELECT status, COUNT(*) AS n FROM photos GROUP BY status').all() as {
+      status: keyof typeof truth;
+      n: number;
+    }[])
+      truth[r.status] = r.n;
+    truth.total = truth.indexed + truth.pending;
+    assert.deepEqual(store.counts(), truth);
+    return truth;
+  };
+  const a = store.addFolder('/a');
+  const b = store.addFolder('/b');
+  const ids = [a, a, a, b, b].map((f, i) =>
+    store.insertPhoto({ folderId: f.id, path: `${f.path}/${i}.jpg`, size: 1, mtime: 1, hash: `h${i}` }),
+  );
+  assert.equal(counted().pending, 5);
+  store.setStatus(ids[0], 'failed', 'Cannot decode');
+  store.setStatus(ids[1], 'missing');
+  store.setStatus(ids[1], 'missing'); // no change: counted once
+  store.setStatus(ids[3], 'failed');
+  assert.deepEqual(counted(), { total: 2, indexed: 0, pending: 2, failed: 2, missing: 1 });
+  store.forgetPhotos([ids[2]]);
+  counted();
+  store.removeFolder(b.id); // its photos go by the foreign key's cascade
+  assert.deepEqual(counted(), { total: 0, indexed: 0, pending: 0, failed: 1, missing: 1 });
+  store.close();
+});
