@@ -11,11 +11,11 @@ import { encodeOnnxModel } from '../engine/model/onnx-writer';
 import { collectStats, combineRanges, type RangeStatistic } from './int8-calibration';
 import { convertOptionsFor, kerasToGraph } from './keras-to-onnx';
 import { loadKerasModel, nsfwjsRoot } from './nsfwjs-source';
-import { quantizeQdq } from './quantize-qdq';
+import { channelsLastHeads, poolsAfterConvs, quantizeQdq } from './quantize-qdq';
 import { syntheticPhoto } from './synthetic-photos';
 
 /** Bump when the quantiser or its calibration changes: int8 models are rebuilt. */
-export const QUANTIZER_VERSION = 1;
+export const QUANTIZER_VERSION = 2;
 
 /** Chosen by measurement on Holidays (docs/model.md). */
 export const CALIBRATION = { images: 48, statistic: 'max' as RangeStatistic, percentile: 0.9999 };
@@ -49,10 +49,11 @@ export async function ensureInt8Model(
   if (isCurrent(manifest, dir)) return { manifest, built: false };
   const spec = BACKBONES[id];
   const keras = loadKerasModel(spec.source, nsfwjsRoot());
-  const { spec: graph } = kerasToGraph(keras, convertOptionsFor(spec));
-  // The ranges are measured on this graph: it must be the very model the manifest describes.
-  if (sha256(encodeOnnxModel(graph)) !== manifest.sha256)
+  const { spec: fp32 } = kerasToGraph(keras, convertOptionsFor(spec));
+  if (sha256(encodeOnnxModel(fp32)) !== manifest.sha256)
     throw new Error(`${modelPath} is not the converter's output for ${id}; rebuild it first`);
+  // Rewrites equal in real arithmetic that keep ORT's int8 chain unbroken; ranges are measured on this graph.
+  const graph = channelsLastHeads(poolsAfterConvs(fp32), spec.tap);
   log(`Calibrating the int8 ${id} backbone on ${CALIBRATION.images} generated images …`);
   const images = Array.from({ length: CALIBRATION.images }, (_, i) => syntheticPhoto(i, spec.inputSize));
   const stats = await collectStats(graph, manifest.input.name, images, spec.inputSize, CALIBRATION, log);
