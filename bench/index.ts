@@ -69,31 +69,34 @@ async function rescanBench() {
   );
 }
 
+/**
+ * n photo-sized JPEGs (4000×3000, several MB: a colour gradient over noise, not a flat field). The noise is
+ * made once, larger than a photo; each JPEG is a different crop of it under a different tone, so every file
+ * differs and decodes like a photo, at the cost of one encode each.
+ */
 async function makeJpegs(dir: string, n: number) {
   fs.mkdirSync(dir, { recursive: true });
+  const [w, h, margin] = [4000, 3000, 200];
+  const noise = await sharp({
+    create: {
+      width: w + margin,
+      height: h + margin,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 110, sigma: 14 },
+    },
+  })
+    .raw()
+    .toBuffer();
+  const raw = { raw: { width: w + margin, height: h + margin, channels: 3 as const } };
   for (let i = 0; i < n; i++) {
-    // 4000×3000: a colour gradient with noise, so the JPEG is photo-sized (several MB), not a flat field.
-    const base = sharp({
-      create: {
-        width: 4000,
-        height: 3000,
-        channels: 3,
-        background: '#000',
-        noise: { type: 'gaussian', mean: 110 + i, sigma: 14 },
-      },
-    });
-    const tint = await sharp({
-      create: {
-        width: 4000,
-        height: 3000,
-        channels: 3,
-        background: { r: (i * 40) % 255, g: 120, b: (255 - i * 25) % 255 },
-      },
-    })
-      .png()
-      .toBuffer();
-    await base
-      .composite([{ input: tint, blend: 'soft-light' }])
+    const tint = [(i * 40) % 255, 120, (255 - i * 25) % 255];
+    await sharp(noise, raw)
+      .extract({ left: (i * 37) % margin, top: (i * 53) % margin, width: w, height: h })
+      .linear(
+        tint.map((c) => 0.6 + c / 640),
+        tint.map((c) => c / 4 - 30),
+      )
       .jpeg({ quality: 88 })
       .toFile(path.join(dir, `photo-${i}.jpg`));
   }

@@ -20,7 +20,7 @@ test('mutual nearest-neighbour rate: pairs count, a hub does not', () => {
   assert.equal(mutualNeighbourRate([unit([1, 0])]), 0);
 });
 
-test('compareHeads keeps the active head when the candidate throws the neighbours away', () => {
+test('compareHeads keeps the active head when the candidate throws the neighbours away', async () => {
   // Pairs of near-copies along the first 4 channels; channel 5 is the same for every photo.
   const photos: Pooled[] = [];
   for (let g = 0; g < 4; g++)
@@ -36,9 +36,9 @@ test('compareHeads keeps the active head when the candidate throws the neighbour
   const bad = identityHead(6, 'S');
   bad.branches[0].outDim = 1;
   bad.branches[0].weight = Float32Array.from([0, 0, 0, 0, 0, 1]);
-  const verdict = compareHeads(bad, good, photos, projectBatch);
+  const verdict = await compareHeads(bad, good, photos, projectBatch);
   assert.equal(verdict.active, 100);
   assert.ok(verdict.candidate < verdict.active, JSON.stringify(verdict));
   assert.equal(verdict.adopt, false);
-  assert.equal(compareHeads(good, good, photos, projectBatch).adopt, true);
+  assert.equal((await compareHeads(good, good, photos, projectBatch)).adopt, true);
 });

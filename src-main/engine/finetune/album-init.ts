@@ -18,7 +18,7 @@
  */
 import type { LinearHead } from '../head/head-types';
 import { embedRows, l2NormalizeRows } from '../head/project';
-import { symmetricEigen } from '../head/symmetric-eigen';
+import { eigenOfRows, symmetricEigen } from '../head/symmetric-eigen';
 import { TopK } from '../index/vector-math';
 
 export interface AlbumInitOptions {
@@ -152,29 +152,14 @@ export function withinWhitening(
     const w = symmetricEigen(sw, d);
     return spectral(w.values, w.vectors, d, d, (l) => Math.pow(Math.max(l, 1e-9), -o.power));
   }
-  const gram = new Float64Array(r * r);
-  for (let a = 0; a < r; a++)
-    for (let b = a; b < r; b++) {
-      let dot = 0;
-      for (let i = 0; i < d; i++) dot += X[a * d + i] * X[b * d + i];
-      gram[a * r + b] = dot;
-      gram[b * r + a] = dot;
-    }
-  const small = symmetricEigen(gram, r);
+  const { values, vectors } = eigenOfRows(X, r, d);
   const alpha = Math.max(o.shrinkage, 1e-9);
   const base = Math.pow(alpha, -o.power);
   const m1 = new Float64Array(d * d);
   for (let i = 0; i < d; i++) m1[i * d + i] = base;
-  const top = Math.max(small.values[0], 0);
-  const v = new Float64Array(d);
-  for (let q = 0; q < r; q++) {
-    const mu = small.values[q];
-    if (!(mu > 1e-12 * top)) continue;
-    v.fill(0);
-    for (let a = 0; a < r; a++) {
-      const u = small.vectors[q * r + a] / Math.sqrt(mu);
-      if (u !== 0) for (let i = 0; i < d; i++) v[i] += X[a * d + i] * u;
-    }
+  for (let q = 0; q < values.length; q++) {
+    const mu = values[q];
+    const v = vectors.subarray(q * d, (q + 1) * d);
     const f = Math.pow(scale * mu + alpha, -o.power) - base;
     for (let i = 0; i < d; i++) {
       const fi = f * v[i];
@@ -219,28 +204,18 @@ function branchMatrix(
     for (let i = 0; i < d; i++) t[i] -= g[i];
     return t;
   });
-  const gram = new Float64Array(K * K);
-  for (let a = 0; a < K; a++)
-    for (let b = a; b < K; b++) {
-      let dot = 0;
-      for (let i = 0; i < d; i++) dot += cols[a][i] * cols[b][i];
-      gram[a * K + b] = dot;
-      gram[b * K + a] = dot;
-    }
-  const small = symmetricEigen(gram, K);
+  const A = new Float64Array(K * d);
+  cols.forEach((col, a) => A.set(col, a * d));
+  const between = eigenOfRows(A, K, d);
   const count = Math.min(K, d);
   let top = 0;
-  for (let k = 0; k < count; k++) top += Math.max(small.values[k], 0);
+  for (const lambda of between.values) top += Math.max(lambda, 0);
   const mean = top / count || 1;
-  for (let k = 0; k < count; k++) {
-    const lambda = small.values[k];
+  for (let k = 0; k < between.values.length; k++) {
+    const lambda = between.values[k];
     if (!(lambda > 1e-12 * (top || 1))) continue;
-    const v = new Float64Array(d);
+    const v = between.vectors.slice(k * d, (k + 1) * d);
     const vm = new Float64Array(d);
-    for (let a = 0; a < K; a++) {
-      const u = small.vectors[k * K + a] / Math.sqrt(lambda);
-      if (u !== 0) for (let i = 0; i < d; i++) v[i] += cols[a][i] * u;
-    }
     for (let i = 0; i < d; i++) {
       const vi = v[i];
       if (vi !== 0) for (let j = 0; j < d; j++) vm[j] += vi * m1[i * d + j];

@@ -47,15 +47,16 @@ export function mutualNeighbourRate(vectors: Float32Array[]): number {
   return (100 * mutual) / n;
 }
 
-export function compareHeads(
+/** `project` may be the synchronous JS projector or ONNX Runtime's bulk one (much faster on a library). */
+export async function compareHeads(
   candidate: HeadWeights,
   active: HeadWeights,
   library: Pooled[],
-  project: (head: HeadWeights, pooled: Pooled[]) => Float32Array[],
-): HeadComparison {
+  project: (head: HeadWeights, pooled: Pooled[]) => Float32Array[] | Promise<Float32Array[]>,
+): Promise<HeadComparison> {
   const stride = Math.max(1, Math.ceil(library.length / CHECK_SAMPLE));
   const sample = library.filter((_, i) => i % stride === 0);
-  const c = mutualNeighbourRate(project(candidate, sample));
-  const a = mutualNeighbourRate(project(active, sample));
+  const c = mutualNeighbourRate(await project(candidate, sample));
+  const a = mutualNeighbourRate(await project(active, sample));
   return { adopt: c >= a - CHECK_TOLERANCE, candidate: c, active: a };
 }

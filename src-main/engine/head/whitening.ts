@@ -6,7 +6,7 @@
  */
 import type { BranchKind, HeadBranch, HeadWeights, Pooled } from './head-types';
 import { branchInput } from './project';
-import { symmetricEigen } from './symmetric-eigen';
+import { eigenOfRows } from './symmetric-eigen';
 
 export interface WhiteningOptions {
   /** branch letters in order, e.g. "SG" */
@@ -58,33 +58,23 @@ export function learnWhiteningBranch(
   for (const x of inputs) for (let i = 0; i < c; i++) mean[i] += x[i];
   for (let i = 0; i < c; i++) mean[i] /= n;
 
-  // Covariance, upper triangle accumulated then mirrored.
-  const cov = new Float64Array(c * c);
-  const d = new Float64Array(c);
-  for (const x of inputs) {
-    for (let i = 0; i < c; i++) d[i] = x[i] - mean[i];
-    for (let i = 0; i < c; i++) {
-      const di = d[i];
-      if (di === 0) continue;
-      const row = i * c;
-      for (let j = i; j < c; j++) cov[row + j] += di * d[j];
-    }
-  }
-  for (let i = 0; i < c; i++)
-    for (let j = i; j < c; j++) {
-      const v = cov[i * c + j] / n;
-      cov[i * c + j] = v;
-      cov[j * c + i] = v;
-    }
-
-  const { values, vectors } = symmetricEigen(cov, c);
+  // The covariance's eigenpairs, from the centred rows scaled by 1/√n (eigenOfRows takes the cheaper
+  // side: a library of fewer photos than channels never pays for a c × c decomposition).
+  const X = new Float64Array(n * c);
+  const root = Math.sqrt(n);
+  inputs.forEach((x, q) => {
+    for (let i = 0; i < c; i++) X[q * c + i] = (x[i] - mean[i]) / root;
+  });
+  const { values, vectors } = eigenOfRows(X, n, c);
   const outDim = Math.min(opts.dim, c);
   let meanEig = 0;
-  for (let k = 0; k < c; k++) meanEig += Math.max(values[k], 0);
+  for (const v of values) meanEig += Math.max(v, 0);
   meanEig /= c;
   const alpha = opts.shrinkage * meanEig + 1e-12;
+  // Directions beyond the sample's rank (zero variance) get zero rows: every library photo in the
+  // sample is 0 along them, and an outside query's component there is noise.
   const weight = new Float32Array(outDim * c);
-  for (let k = 0; k < outDim; k++) {
+  for (let k = 0; k < Math.min(outDim, values.length); k++) {
     const s = 1 / Math.sqrt(Math.max(values[k], 0) + alpha);
     for (let i = 0; i < c; i++) weight[k * c + i] = vectors[k * c + i] * s;
   }

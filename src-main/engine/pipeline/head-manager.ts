@@ -96,7 +96,7 @@ export class HeadManager {
     const judge = this.ops.compareHeads;
     const check =
       judge && this.active.trainedOn > 0
-        ? judge(weights, this.active.weights, sample, this.ops.projectBatch)
+        ? await judge(weights, this.active.weights, sample, this.ops.projectBulk ?? this.ops.projectBatch)
         : null;
     if (check && !check.adopt) return null;
     const version = this.store.insertHead({

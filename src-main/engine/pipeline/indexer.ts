@@ -229,6 +229,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       update(file);
     };
 
+    let midRun: Promise<void> | null = null;
     const decodeWorker = async () => {
       for (;;) {
         if (this.pauseGate) await this.pauseGate;
@@ -319,7 +320,10 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         }
         if (stopping()) continue;
         this.store.updateJob(jobId, { done, failed });
-        if (this.heads.needsRelearn('mid-run')) await this.relearn('mid-run');
+        // Learned beside the run, not in its way: the head switch re-projects in its worker and catches
+        // up the photos committed meanwhile (head-manager.ts), so the model need not wait for it.
+        if (!midRun && this.heads.needsRelearn('mid-run'))
+          midRun = this.relearn('mid-run').finally(() => (midRun = null));
       }
     };
 
@@ -336,6 +340,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
       queue.close();
       await consumer;
     }
+    await midRun;
     const cancelled = this.isCancelling();
     if (!cancelled && this.heads.needsRelearn()) await this.relearn('end-of-run');
     const end: IndexSummary['state'] = fatal ? 'failed' : cancelled ? 'cancelled' : 'done';
