@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { ApiError } from '../api/contract';
 import type { EngineHost } from '../api/engine-api';
 import { libraryImages, type PhotoFiles } from '../api/library-images';
@@ -50,7 +49,7 @@ export async function hostRemoteEngine(
     if (!store) {
       const file = path.join(dbDir, DB_FILE);
       if (!fs.existsSync(file)) throw new ApiError('not_found', 'The library has no photos yet');
-      store = new Store(new Database(file, { readonly: true, fileMustExist: true }));
+      store = Store.openReadOnly(dbDir);
     }
     return store;
   };

@@ -5,11 +5,8 @@
  * of MB and seconds of work, none of it on the engine's thread.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { readHnswBaseLayer } from '../index/hnsw-file';
-import { DB_FILE } from '../store/open-database';
 import { Store } from '../store/store';
 import { CopyScoreCache, COPY_CANDIDATE_COSINE, findDuplicateGroups } from './duplicate-finder';
 import type { DuplicatesReply, DuplicatesRequest } from './duplicates-protocol';
@@ -23,9 +20,7 @@ let store: { dir: string; store: Store } | null = null;
 function storeFor(dbDir: string): Store {
   if (store?.dir !== dbDir) {
     store?.store.close();
-    const db = new Database(path.join(dbDir, DB_FILE), { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 5000');
-    store = { dir: dbDir, store: new Store(db) };
+    store = { dir: dbDir, store: Store.openReadOnly(dbDir) };
   }
   return store.store;
 }

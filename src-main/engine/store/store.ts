@@ -1,9 +1,10 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
+import path from 'node:path';
 import { headOutDim, type HeadWeights, type Pooled } from '../head/head-types';
 import { blobToFloat32, blobToFloat32FromHalf, float16ToBlob, float32ToBlob } from './float16';
 import { decodeHead, encodeHead } from '../head/head-codec';
 import { DiskReserve } from './disk-reserve';
-import { openDatabase } from './open-database';
+import { DB_FILE, openDatabase } from './open-database';
 import { isDiskFull } from './write-errors';
 import { keysetPages } from './keyset';
 import { StatementCache } from './statement-cache';
@@ -66,6 +67,13 @@ export class Store {
 
   static open(dbDir: string): Store {
     return new Store(openDatabase(dbDir), new DiskReserve(dbDir));
+  }
+
+  /** A second, read-only connection to an existing library (a reader beside the engine's writer). */
+  static openReadOnly(dbDir: string): Store {
+    const db = new Database(path.join(dbDir, DB_FILE), { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return new Store(db);
   }
 
   close(): void {
