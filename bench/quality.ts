@@ -14,7 +14,8 @@
  * line (whitening learned on the whole dataset, ranked in memory) is printed for reference only.
  * Backbone outputs are cached per file content (bench/lib/cached-embedder.ts); --no-cache runs the
  * embedder as it ships. --precision: the CPU backbone (default: int8 where built, as the app runs it).
- * --ablation: the in-memory head/model ablation of docs/model.md.
+ * --ablation: the in-memory head/model ablation of docs/model.md. The at-once library's hubness (skew of the
+ * k-occurrence of `similar`'s top 10, bench/lib/hubness.ts) is printed and saved with it.
  */
 import { setEnvValue } from '../src-main/engine/config';
 import fs from 'node:fs';
@@ -36,6 +37,7 @@ import { flagString, parseFlags, table } from './lib/cli-args';
 import { imagePath, loadDataset, type Dataset } from './lib/datasets';
 import { classScores, evalClasses, evalHolidays, holidaysScores } from './lib/metrics';
 import { loadOrComputePooled, type PooledOptions } from './lib/pooled-cache';
+import { hubness } from './lib/hubness';
 import { regionScores, REGION_BOX } from './lib/regions';
 import { saveBenchJson } from './lib/save-json';
 import { ServedLibrary } from './lib/served-library';
@@ -256,6 +258,8 @@ async function main(): Promise<void> {
     await lib.addFolder(order);
     const served = await measure(lib, { added: 'at once' });
     result.served = served;
+    result.hubness = await hubness([...lib.idOf.keys()], (p, k) => lib.similar(p, k));
+    console.log(`hubness of the served ranking: ${JSON.stringify(result.hubness)}`);
     if (flags.has('regions')) {
       if (ds.kind !== 'holidays') throw new Error('--regions needs a Holidays-format dataset');
       result.regions = { box: REGION_BOX, ...(await regionScores(lib, ds.queries!)) };
