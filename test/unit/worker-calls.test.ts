@@ -64,3 +64,10 @@ test('a worker that dies fails the calls in flight with the reason; the next cal
     await calls.terminate();
   }
 });
+
+test('terminating fails the calls in flight instead of leaving them unsettled', async () => {
+  const { calls } = echo();
+  const pending = assert.rejects(calls.call({ wait: 10_000, value: 1 }), /the echo worker was closed/);
+  await calls.terminate();
+  await pending;
+});

@@ -39,10 +39,18 @@ export class WorkerCalls<Reply extends { id: number }> {
     });
   }
 
+  /** Ends the worker; calls still in flight fail (they would otherwise never settle). */
   async terminate(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
+    this.failPending(`${this.opts.name} was closed`);
     if (worker) await worker.terminate();
+  }
+
+  private failPending(message: string): void {
+    const err = new Error(message);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
   }
 
   private start(): Worker {
@@ -51,9 +59,7 @@ export class WorkerCalls<Reply extends { id: number }> {
     const failAll = (reason: string) => {
       if (this.worker !== worker) return;
       this.worker = null;
-      const err = new Error(`${this.opts.name} stopped: ${reason}`);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+      this.failPending(`${this.opts.name} stopped: ${reason}`);
     };
     worker.on('message', (m: Reply) => {
       if (typeof m?.id !== 'number') return this.opts.other?.(m);
