@@ -18,6 +18,11 @@ export interface HeadOps {
    * projectBulk on the engine's thread; tests that inject their own projector leave it off.
    */
   reprojectInWorker?: boolean;
+  /**
+   * Heads are learned in a worker thread with these default ops (pipeline/head-learn.worker.ts), not on
+   * the engine's thread; tests that inject their own learning leave it off.
+   */
+  learnInWorker?: boolean;
   /** PCA-whitening head learned on the library; absent → the engine keeps the un-whitened head */
   learnWhiteningHead?(pooled: Pooled[], opts?: WhiteningOptions): HeadWeights;
   /** whether a newly learned head serves no worse than the active one; absent → always adopted */
@@ -28,6 +33,7 @@ export const DEFAULT_HEAD_OPS: HeadOps = {
   projectBatch,
   projectBulk: projectBatchFast,
   reprojectInWorker: true,
+  learnInWorker: true,
   learnWhiteningHead,
   compareHeads,
 };

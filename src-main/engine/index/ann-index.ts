@@ -128,7 +128,7 @@ export class AnnIndex {
 
   constructor(
     private readonly store: Store,
-    private readonly dir: string,
+    readonly dir: string,
     options: Partial<AnnOptions> = {},
   ) {
     this.options = { ...DEFAULT_ANN_OPTIONS, ...options };

@@ -4,11 +4,12 @@ import type { AnnIndex } from '../index/ann-index';
 import type { Store } from '../store/store';
 import type { HeadRow } from '../store/types';
 import type { HeadOps } from '../head/head-ops';
-import { DEFAULT_HEAD, centredIdentityHead, identityHead } from '../head/whitening';
+import { identityHead } from '../head/whitening';
+import { spawnModuleWorker } from '../runtime/module-worker';
+import { workerResult } from '../runtime/worker-calls';
+import { learnHead, type LearnedHead } from './head-learning';
 import { nextUnsupervisedHead, type LearnMoment } from './head-policy';
 
-/** Learning a whitening head on more photos than this gains nothing measurable and costs memory. */
-const MAX_LEARN_SAMPLE = 20_000;
 /**
  * Re-projection chunk sizes: each chunk runs synchronously on this thread (ONNX Runtime, or the TS path),
  * so they stay small enough (~25 ms) that queries between them do not wait long.
@@ -80,32 +81,29 @@ export class HeadManager {
    */
   async learnWhitening(moment: LearnMoment = 'end-of-run'): Promise<HeadRow | null> {
     const kind = nextUnsupervisedHead(this.active, this.store.indexedCount(), moment);
-    const learn = this.ops.learnWhiteningHead;
-    if (!kind || (kind === 'pca' && !learn)) return null;
+    if (!kind || (kind === 'pca' && !this.ops.learnWhiteningHead)) return null;
     const indexed = this.store.indexedCount();
-    const stride = Math.max(1, Math.ceil(indexed / MAX_LEARN_SAMPLE));
-    const sample: Pooled[] = [];
-    let i = 0;
-    for (const { pooled } of this.store.pooledPages(this.model.modelId, 2048)) {
-      for (const p of pooled) if (i++ % stride === 0) sample.push(p);
-      await yieldNow();
-    }
-    if (sample.length < 2) return null;
-    const weights = kind === 'pca' ? learn!(sample, { ...DEFAULT_HEAD }) : centredIdentityHead(sample);
-    // The first centring always goes in: the uncentred start head is no ranking at all.
-    const judge = this.ops.compareHeads;
-    const check =
-      judge && this.active.trainedOn > 0
-        ? await judge(weights, this.active.weights, sample, this.ops.projectBulk ?? this.ops.projectBatch)
-        : null;
-    if (check && !check.adopt) return null;
+    // The first centring always goes in (no check): the uncentred start head is no ranking at all.
+    const request = {
+      modelId: this.model.modelId,
+      kind,
+      active: this.active.trainedOn > 0 ? this.active.weights : null,
+    };
+    const learned = this.ops.learnInWorker
+      ? await workerResult<LearnedHead | null>(
+          spawnModuleWorker(import.meta.url, './head-learn.worker', { dbDir: this.index.dir, request }),
+          'learning the head',
+        )
+      : await learnHead(this.store, request, this.ops);
+    if (!learned || (learned.check && !learned.check.adopt)) return null;
+    const { weights, check } = learned;
     const version = this.store.insertHead({
       modelId: this.model.modelId,
       kind,
       trainedOn: indexed,
       weights,
       metrics: {
-        sample: sample.length,
+        sample: learned.sample,
         ...(check ? { check: check.candidate, previous: check.active } : {}),
       },
     });

@@ -77,3 +77,17 @@ export class WorkerCalls<Reply extends { id: number }> {
     return worker;
   }
 }
+
+/**
+ * The one result of a worker that posts `{ ok }` or `{ error }` once and ends: settles with it, or rejects
+ * if the worker crashes or exits first. The worker is ended either way.
+ */
+export function workerResult<T>(worker: Worker, name: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    worker.once('message', (m: { ok: T } | { error: string }) =>
+      'ok' in m ? resolve(m.ok) : reject(new Error(`${name} failed: ${m.error}`)),
+    );
+    worker.once('error', (e) => reject(new Error(`${name} crashed: ${e.message}`)));
+    worker.once('exit', (code) => reject(new Error(`${name} stopped (exit code ${code}) before finishing`)));
+  }).finally(() => void worker.terminate());
+}
