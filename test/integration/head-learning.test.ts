@@ -10,42 +10,29 @@ import { learnHead, type LearnedHead } from '../../src-main/engine/pipeline/head
 import { spawnModuleWorker } from '../../src-main/engine/runtime/module-worker';
 import { workerResult } from '../../src-main/engine/runtime/worker-calls';
 import { Store } from '../../src-main/engine/store/store';
+import { makeRng } from '../../src-main/engine/finetune/rng';
 import { tempDir } from '../helpers/images';
+import { addIndexedPhotos } from '../helpers/indexed-photos';
 
 const C = 24;
 
 function libraryOf(n: number): string {
   const dir = tempDir();
   const store = Store.open(dir);
-  const folder = store.addFolder('/p');
   const headVersion = store.insertHead({
     modelId: 'm',
     kind: 'identity',
     trainedOn: 0,
     weights: identityHead(C),
   });
-  let seed = 7;
-  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  for (let i = 0; i < n; i++) {
-    const photoId = store.insertPhoto({
-      folderId: folder.id,
-      path: `/p/${i}.jpg`,
-      size: 1,
-      mtime: 1,
-      hash: `h${i}`,
-    });
-    const v = () => Float32Array.from({ length: C }, rand);
-    store.commitIndexed({
-      photoId,
-      pooled: { S: v(), M: v(), G: v() },
-      modelId: 'm',
-      embedding: new Float32Array(2 * C),
-      headVersion,
-      width: 1,
-      height: 1,
-      takenAt: null,
-    });
-  }
+  const rng = makeRng(7);
+  const v = () => Float32Array.from({ length: C }, rng);
+  addIndexedPhotos(store, n, {
+    modelId: 'm',
+    headVersion,
+    pooled: () => ({ S: v(), M: v(), G: v() }),
+    embedding: () => new Float32Array(2 * C),
+  });
   store.close();
   return dir;
 }

@@ -10,6 +10,7 @@ import { HeadManager } from '../../src-main/engine/pipeline/head-manager';
 import { blobToFloat32 } from '../../src-main/engine/store/float16';
 import { Store } from '../../src-main/engine/store/store';
 import { tempDir } from '../helpers/images';
+import { addIndexedPhotos } from '../helpers/indexed-photos';
 
 const C = 24;
 const MODEL = 'test-model';
@@ -19,9 +20,7 @@ test('adopt() re-projects the library through the bulk projector (ONNX Runtime) 
   const store = Store.open(dir);
   const index = new AnnIndex(store, dir);
   const rng = makeRng(3);
-  const folder = store.addFolder('/photos');
   const pooled: Pooled[] = [];
-  const ids: number[] = [];
   const bulkRows: number[] = [];
   const ops = {
     projectBatch,
@@ -32,30 +31,13 @@ test('adopt() re-projects the library through the bulk projector (ONNX Runtime) 
   };
   const manager = new HeadManager(store, index, ops, { modelId: MODEL, channels: C });
   const first = manager.ensure();
-  for (let i = 0; i < 1500; i++) {
-    const v = () => Float32Array.from({ length: C }, () => Math.abs(gaussian(rng)));
-    const p = { S: v(), M: v(), G: v() };
-    pooled.push(p);
-    const photoId = store.insertPhoto({
-      folderId: folder.id,
-      path: `/photos/${i}.jpg`,
-      size: 1,
-      mtime: 1,
-      hash: `h${i}`,
-    });
-    ids.push(photoId);
-    const [embedding] = projectBatch(first.weights, [p]);
-    store.commitIndexed({
-      photoId,
-      pooled: p,
-      modelId: MODEL,
-      embedding,
-      headVersion: first.version,
-      width: 1,
-      height: 1,
-      takenAt: null,
-    });
-  }
+  const v = () => Float32Array.from({ length: C }, () => Math.abs(gaussian(rng)));
+  const ids = addIndexedPhotos(store, 1500, {
+    modelId: MODEL,
+    headVersion: first.version,
+    pooled: (i) => (pooled[i] = { S: v(), M: v(), G: v() }),
+    embedding: (_, p) => projectBatch(first.weights, [p])[0],
+  });
   const weights = learnWhiteningHead(pooled, { combo: 'SG', dim: 8 });
   const version = store.insertHead({ modelId: MODEL, kind: 'pca', trainedOn: pooled.length, weights });
   await manager.adopt(version);

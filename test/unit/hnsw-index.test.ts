@@ -6,6 +6,7 @@ import { l2normalize } from '../../src-main/engine/index/vector-math';
 import { Store } from '../../src-main/engine/store/store';
 import { identityHead } from '../../src-main/engine/head/whitening';
 import { tempDir } from '../helpers/images';
+import { addIndexedPhotos } from '../helpers/indexed-photos';
 
 const DIM = 24;
 
@@ -17,7 +18,6 @@ function rng(seed: number) {
 /** A store with n indexed photos with random unit embeddings under one head version. */
 function seed(n: number, dir = tempDir()) {
   const store = Store.open(dir);
-  const f = store.addFolder('/lib');
   const version = store.insertHead({
     modelId: 'm',
     kind: 'identity',
@@ -26,25 +26,16 @@ function seed(n: number, dir = tempDir()) {
   });
   store.activateHead(version);
   const r = rng(7);
-  const vecs = new Map<number, Float32Array>();
+  const vectors: Float32Array[] = [];
   const pooled = { S: new Float32Array(8), M: new Float32Array(8), G: new Float32Array(8) };
-  store.transaction(() => {
-    for (let i = 0; i < n; i++) {
-      const id = store.insertPhoto({ folderId: f.id, path: `/lib/${i}.jpg`, size: 1, mtime: 1, hash: null });
-      const v = l2normalize(Float32Array.from({ length: DIM }, r));
-      vecs.set(id, v);
-      store.commitIndexed({
-        photoId: id,
-        pooled,
-        modelId: 'm',
-        embedding: v,
-        headVersion: version,
-        width: 1,
-        height: 1,
-        takenAt: null,
-      });
-    }
+  const ids = addIndexedPhotos(store, n, {
+    modelId: 'm',
+    headVersion: version,
+    folder: '/lib',
+    pooled: () => pooled,
+    embedding: (i) => (vectors[i] = l2normalize(Float32Array.from({ length: DIM }, r))),
   });
+  const vecs = new Map(ids.map((id, i) => [id, vectors[i]]));
   return { store, version, vecs, dir };
 }
 
