@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AnnIndex } from '../../src-main/engine/index/ann-index';
+import {
+  AnnIndex,
+  type AnnOptions,
+  DEFAULT_ANN_OPTIONS,
+  efForSize,
+} from '../../src-main/engine/index/ann-index';
 import { l2normalize } from '../../src-main/engine/index/vector-math';
 import { Store } from '../../src-main/engine/store/store';
 import { identityHead } from '../../src-main/engine/head/whitening';
@@ -9,6 +14,8 @@ import { tempDir } from '../helpers/images';
 import { addIndexedPhotos } from '../helpers/indexed-photos';
 
 const DIM = 24;
+/** the knee of recall@10 at 1M (0.928; docs/bench/query-1m.json) */
+const MEASURED_EF_1M = 384;
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -40,9 +47,9 @@ function seed(n: number, dir = tempDir()) {
 }
 
 /** A seeded library with its HNSW index built (no exact-search shortcut). */
-async function builtIndex(n: number) {
+async function builtIndex(n: number, options: Partial<AnnOptions> = {}) {
   const seeded = seed(n);
-  const idx = new AnnIndex(seeded.store, seeded.dir, { exactBelow: 0 });
+  const idx = new AnnIndex(seeded.store, seeded.dir, { exactBelow: 0, ...options });
   idx.open(seeded.version, DIM);
   await idx.whenReady();
   return { ...seeded, idx };
@@ -171,5 +178,54 @@ test('an empty saved index reloads and grows (hnswlib reads it back with capacit
   again.add(7, v);
   assert.equal(again.search(v, 1)[0].id, 7);
   again.close();
+  store.close();
+});
+
+test('the search beam grows with the library: efSearch when small, the measured beam at 1M', () => {
+  const o = DEFAULT_ANN_OPTIONS;
+  for (const n of [0, 3000, 10_000, 100_000, 300_000]) assert.equal(efForSize(o, n), o.efSearch);
+  let last = 0;
+  for (let n = 1000; n <= 4e6; n = Math.ceil(n * 1.1)) {
+    const ef = efForSize(o, n);
+    assert.ok(ef >= last && ef >= o.efSearch, `not monotone at ${n}: ${ef} < ${last}`);
+    last = ef;
+  }
+  assert.equal(efForSize(o, 1_000_000), MEASURED_EF_1M);
+  assert.equal(efForSize(o, 3_000_000), MEASURED_EF_1M, 'held beyond the largest measured size');
+  const mid = efForSize(o, 500_000);
+  assert.ok(mid > o.efSearch && mid < MEASURED_EF_1M, `500k: ${mid}`);
+  assert.equal(efForSize({ ...o, efSearch: 1000 }, 1_000_000), 1000, 'never below efSearch');
+});
+
+test('the index searches with the beam of its current size, as it grows', async () => {
+  // The rule over small sizes, so that a few hundred points cross it.
+  const options = {
+    efSearch: 16,
+    efBySize: [
+      [100, 16],
+      [1000, 160],
+    ] as const,
+  };
+  const { store, vecs, idx } = await builtIndex(100, options);
+  const hnsw = () => idx['hnsw']!; // what hnswlib was given is the point of this test
+  const q = [...vecs.values()][0];
+  idx.search(q, 5);
+  assert.equal(hnsw().getEf(), 16);
+  const r = rng(11);
+  const grow = (to: number) => {
+    for (let i = idx.size; i < to; i++)
+      idx.add(100000 + i, l2normalize(Float32Array.from({ length: DIM }, r)));
+  };
+  grow(316);
+  idx.search(q, 5);
+  const mid = efForSize(idx.options, 316);
+  assert.ok(mid > 16 && mid < 160, `316: ${mid}`);
+  assert.equal(hnsw().getEf(), mid);
+  grow(1000);
+  idx.search(q, 5);
+  assert.equal(hnsw().getEf(), 160);
+  idx.search(q, 200);
+  assert.equal(hnsw().getEf(), 200, 'raised to k');
+  idx.close();
   store.close();
 });

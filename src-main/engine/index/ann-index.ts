@@ -14,8 +14,10 @@ export interface AnnOptions {
   /** HNSW graph degree */
   m: number;
   efConstruction: number;
-  /** search beam; raised to k when k is larger */
+  /** search beam of small libraries (and the least of any); raised to k when k is larger */
   efSearch: number;
+  /** measured (photos, beam) points, ascending by size: the beam of larger libraries (efForSize) */
+  efBySize: readonly (readonly [photos: number, ef: number])[];
   /** below this many photos, queries are answered by exact search */
   exactBelow: number;
   /** rebuild instead of reconciling when more than this fraction of the saved index differs */
@@ -24,19 +26,39 @@ export interface AnnOptions {
 
 // Tuned with `npm run bench:query` on 100k clustered 384-d vectors (2 cores): efConstruction 100 / ef 96 gives
 // recall@10 1.000, p99 6.7 ms, build 203 s; 200 / 96 built in 454 s for the same recall; 64 / 64 gave 0.983.
-// At the default 512 d (docs/bench/query.json): 100k recall 1.000, p99 2.6 ms; 1M recall 0.81, p99 3.5 ms
-// (a build of 56 min on one thread): a million-photo library would want a larger ef.
+// The beam by size, at the default 512 d (`--efs` sweeps, docs/bench/query-1m.json, query.json):
+// recall@10 at ef 64 / 96 / 128 / 192 / 256 / 384 / 512 was 1.000 throughout at 100k; 0.946 / 0.981 / 0.986 /
+// 0.991 / 0.996 / 0.996 / 0.996 at 300k; 0.727 / 0.813 / 0.849 / 0.888 / 0.906 / 0.928 / 0.931 at 1M (p99 of
+// 384: 9.7 ms, of 512: 11.2 ms). At 1M the beam levels off near 0.93: 0.95 needs a better graph, not a
+// wider beam, so efBySize takes 384 there, the knee. M 32 at 300k gave 0.995 / 1.000 at ef 64 / 96, for
+// a 1.5× build and 1.7× p99 (docs/bench/query-300k-m32.json); not yet measured at 1M.
 export const DEFAULT_ANN_OPTIONS: AnnOptions = {
   m: 16,
   efConstruction: 100,
   efSearch: 96,
+  efBySize: [
+    [300_000, 96],
+    [1_000_000, 384],
+  ],
   exactBelow: 3000,
   reconcileLimit: 0.2,
 };
 
-/** The search beam for a library of `size` photos: options.efSearch, raised for large libraries. */
+/**
+ * The search beam for a library of `size` photos: options.efSearch, raised for large libraries. Between
+ * two points of efBySize the beam is interpolated linearly in log(size) (those sizes are not measured);
+ * beyond the last it stays there (nothing larger was measured); never below efSearch.
+ */
 export function efForSize(o: AnnOptions, size: number): number {
-  return size > 0 ? o.efSearch : o.efSearch;
+  const pts = o.efBySize;
+  const above = pts.findIndex(([n]) => n > size);
+  let ef = 0;
+  if (above < 0 && pts.length) ef = pts[pts.length - 1][1];
+  else if (above > 0) {
+    const [[n0, e0], [n1, e1]] = [pts[above - 1], pts[above]];
+    ef = e0 + ((e1 - e0) * Math.log(size / n0)) / Math.log(n1 / n0);
+  }
+  return Math.max(o.efSearch, Math.ceil(ef));
 }
 
 export const INDEX_FILE = 'index.hnsw';
@@ -177,7 +199,6 @@ export class AnnIndex {
       if (st.size !== side.bytes || fileSha1(this.indexFile) !== side.checksum) return 'corrupt';
       const h = new HierarchicalNSW('ip', this.dim);
       h.readIndexSync(this.indexFile);
-      h.setEf(this.options.efSearch);
       const deleted = new Set(side.deleted);
       const live = new Set(h.getIdsList().filter((id) => !deleted.has(id)));
       this.hnsw = h;
@@ -254,7 +275,6 @@ export class AnnIndex {
       // Reading a large graph takes long: off this thread (hnswlib-node reads on the libuv pool).
       await hnsw.readIndex(file);
       if (!mine()) throw new SupersededError('a newer index build replaced this one');
-      hnsw.setEf(this.options.efSearch);
       return { version, dim, hnsw, file, checksum: built.checksum, log };
     } catch (err) {
       fs.rmSync(file, { force: true });
@@ -373,7 +393,6 @@ export class AnnIndex {
     if (!h) {
       h = new HierarchicalNSW('ip', this.dim);
       h.initIndex({ maxElements: 1024, m: this.options.m, efConstruction: this.options.efConstruction });
-      h.setEf(this.options.efSearch);
       this.hnsw = h;
     }
     if (h.getCurrentCount() >= h.getMaxElements())
@@ -422,6 +441,8 @@ export class AnnIndex {
         snapshot: () => Promise.reject(new Error('no graph to snapshot: search is exact')),
       };
     }
+    // The beam is set on every search, from the live size when the view is taken: a growing library's
+    // beam follows it (a graph's own ef, as loaded or built, is never used).
     const baseEf = this.efFor(live.size);
     return {
       headVersion,
