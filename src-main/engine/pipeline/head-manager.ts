@@ -80,9 +80,9 @@ export class HeadManager {
    * unless the library says it would serve worse than the active head (then null: the active one stays).
    */
   async learnWhitening(moment: LearnMoment = 'end-of-run'): Promise<HeadRow | null> {
-    const kind = nextUnsupervisedHead(this.active, this.store.indexedCount(), moment);
-    if (!kind || (kind === 'pca' && !this.ops.learnWhiteningHead)) return null;
     const indexed = this.store.indexedCount();
+    const kind = nextUnsupervisedHead(this.active, indexed, moment);
+    if (!kind || (kind === 'pca' && !this.ops.learnWhiteningHead)) return null;
     // The first centring always goes in (no check): the uncentred start head is no ranking at all.
     const request = {
       modelId: this.model.modelId,

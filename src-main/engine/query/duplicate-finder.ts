@@ -36,11 +36,13 @@ const COPY_CANDIDATES_PER_PHOTO = 8;
  */
 export class CopyScoreCache {
   private readonly scores = new Map<string, number>();
+  /** each fingerprint read is hashed once, however many pairs it is in */
+  private readonly keys = new WeakMap<Uint8Array, string>();
 
   constructor(private readonly max = 500_000) {}
 
   score(a: Uint8Array, b: Uint8Array): number {
-    const [ka, kb] = [contentKey(a), contentKey(b)];
+    const [ka, kb] = [this.keyOf(a), this.keyOf(b)];
     const key = ka < kb ? `${ka}:${kb}` : `${kb}:${ka}`;
     let s = this.scores.get(key);
     if (s === undefined) {
@@ -49,6 +51,12 @@ export class CopyScoreCache {
       this.scores.set(key, s);
     }
     return s;
+  }
+
+  private keyOf(f: Uint8Array): string {
+    let k = this.keys.get(f);
+    if (k === undefined) this.keys.set(f, (k = contentKey(f)));
+    return k;
   }
 }
 

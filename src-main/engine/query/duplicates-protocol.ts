@@ -1,9 +1,13 @@
 /** Messages between the engine and the duplicates worker (duplicates.worker.ts). */
 import type { FoundDuplicates } from './duplicate-finder';
 
+export interface DuplicatesWorkerData {
+  /** the library it reads, through its own read-only connection */
+  dbDir: string;
+}
+
 export interface DuplicatesRequest {
   id: number;
-  dbDir: string;
   /** a snapshot of the graph to scan for candidates, or null to compare all pairs (a small library) */
   graphFile: string | null;
   dim: number;

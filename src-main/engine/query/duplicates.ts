@@ -10,7 +10,7 @@ import { WorkerCalls } from '../runtime/worker-calls';
 import type { PhotoRow } from '../store/types';
 import { DEFAULT_COPY_THRESHOLD } from './duplicate-defaults';
 import type { FoundDuplicates } from './duplicate-finder';
-import type { DuplicatesReply, DuplicatesRequest } from './duplicates-protocol';
+import type { DuplicatesReply, DuplicatesRequest, DuplicatesWorkerData } from './duplicates-protocol';
 import type { QueryContext } from './search';
 import type { DuplicateGroup } from './types';
 
@@ -23,16 +23,19 @@ export interface DuplicateOptions {
 
 /** The duplicates worker of one library: started on first use, ended with the library. */
 export class DuplicateFinder {
-  private readonly worker = new WorkerCalls<DuplicatesReply>({
-    spawn: () => spawnModuleWorker(import.meta.url, './duplicates.worker', null),
-    name: 'the duplicates worker',
-    errorOf: (m) => ('error' in m ? `duplicate scan failed: ${m.error}` : null),
-  });
+  private readonly worker: WorkerCalls<DuplicatesReply>;
 
   constructor(
     private readonly ctx: QueryContext,
-    private readonly dbDir: string,
-  ) {}
+    dbDir: string,
+  ) {
+    const data: DuplicatesWorkerData = { dbDir };
+    this.worker = new WorkerCalls({
+      spawn: () => spawnModuleWorker(import.meta.url, './duplicates.worker', data),
+      name: 'the duplicates worker',
+      errorOf: (m) => ('error' in m ? `duplicate scan failed: ${m.error}` : null),
+    });
+  }
 
   async find(opts: DuplicateOptions = {}): Promise<DuplicateGroup[]> {
     const threshold = opts.threshold ?? DEFAULT_COPY_THRESHOLD;
@@ -58,7 +61,6 @@ export class DuplicateFinder {
     const graphFile = view.approximate ? await view.snapshot() : null;
     try {
       const request: Omit<DuplicatesRequest, 'id'> = {
-        dbDir: this.dbDir,
         graphFile,
         dim: index.dim,
         headVersion: view.headVersion,

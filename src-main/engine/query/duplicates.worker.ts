@@ -5,30 +5,23 @@
  * of MB and seconds of work, none of it on the engine's thread.
  */
 import fs from 'node:fs';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { readHnswBaseLayer } from '../index/hnsw-file';
 import { Store } from '../store/store';
 import { CopyScoreCache, COPY_CANDIDATE_COSINE, findDuplicateGroups } from './duplicate-finder';
-import type { DuplicatesReply, DuplicatesRequest } from './duplicates-protocol';
+import type { DuplicatesReply, DuplicatesRequest, DuplicatesWorkerData } from './duplicates-protocol';
 import { scanAllPairs, scanDuplicates } from './duplicate-scan';
 
 const port = parentPort;
 if (!port) throw new Error('duplicates.worker.ts must run in a worker thread');
 const cache = new CopyScoreCache();
-let store: { dir: string; store: Store } | null = null;
-
-function storeFor(dbDir: string): Store {
-  if (store?.dir !== dbDir) {
-    store?.store.close();
-    store = { dir: dbDir, store: Store.openReadOnly(dbDir) };
-  }
-  return store.store;
-}
+const { dbDir } = workerData as DuplicatesWorkerData;
+let store: Store | null = null; // opened on the first request: the library may have no database before
 
 port.on('message', (req: DuplicatesRequest) => {
   let reply: DuplicatesReply;
   try {
-    const s = storeFor(req.dbDir);
+    const s = (store ??= Store.openReadOnly(dbDir));
     const scan = req.graphFile
       ? scanDuplicates(readHnswBaseLayer(fs.readFileSync(req.graphFile), req.dim), COPY_CANDIDATE_COSINE)
       : scanAllPairs(s.embeddingPages(req.headVersion, 4096), COPY_CANDIDATE_COSINE);

@@ -1,8 +1,8 @@
 /**
- * A small file kept beside the library database while a writer has it open. When the disk fills, the
- * engine deletes it to make room for the one write that must still happen: recording how the run ended
- * (a job left 'running' would only become 'interrupted' at the next open, without the reason). It is
- * written again the next time a writer opens the library with room.
+ * A small file kept beside the library database, made when a job starts (Store.startJob). When the disk
+ * fills, the engine deletes it to make room for the one write that must still happen: recording how the
+ * run ended (a job left 'running' would only become 'interrupted' at the next open, without the reason).
+ * The next job to start with room makes it again.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
