@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createEngineApi, type EngineHost } from '../../src-main/engine/api/engine-api';
+import { createEngineApi, whenIndexReady, type EngineHost } from '../../src-main/engine/api/engine-api';
 import type { Box } from '../../src-main/engine/decode/box';
 import type { PhotoEmbedder } from '../../src-main/engine/embed/photo-embedder';
 import type { Dataset } from './datasets';
@@ -86,6 +86,12 @@ export class ServedLibrary {
     });
     await this.host.api.addFolder({ path: dir });
     await done;
+    // The run ends when its photos are searchable; the head it asked for follows, and that head is what
+    // the user is served from then on.
+    await whenIndexReady({
+      status: () => this.host.api.status({}),
+      subscribe: (l) => this.host.events.subscribe(l),
+    });
     await this.refreshIds();
   }
 

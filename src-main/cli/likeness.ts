@@ -36,6 +36,7 @@ import {
 import {
   createEngineApi,
   INDEXING_STOPPED,
+  whenIndexReady,
   type EngineApiOptions,
   type EngineHost,
 } from '../engine/api/engine-api';
@@ -491,13 +492,16 @@ async function runIndex(
 }
 
 /**
- * Waits for the search index to be built (after indexing, a new head rebuilds it in the background), so
- * that the next command finds it on disk. The contract has no event for it, so this polls `status`.
+ * Waits for the search index to be settled (after a run, its new head is learned and switched to, and a
+ * graph built, in the background), so that the next command finds it on disk.
  */
 async function indexReady(engine: Engine, log: (s: string) => void): Promise<void> {
   if ((await engine.call('status')).index.ready) return;
   log('building the search index…');
-  while (!(await engine.call('status')).index.ready) await new Promise((r) => setTimeout(r, 100));
+  await whenIndexReady({
+    status: () => engine.call('status'),
+    subscribe: (l) => engine.host.events.subscribe(l),
+  });
 }
 
 /** The real path of `dir`, or its resolved path when it does not exist (addFolder then says so). */

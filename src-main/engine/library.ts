@@ -87,6 +87,8 @@ export interface LibraryEvents extends IndexerEvents {
   warning: string;
   'finetune.progress': EpochProgress;
   'finetune.done': FineTuneOutcome;
+  /** the index became ready (status): the head learned after a run in use, or a graph built */
+  indexReady: undefined;
 }
 
 /**
@@ -121,6 +123,8 @@ export class Library extends TypedEmitter<LibraryEvents> {
     for (const e of ['progress', 'photo', 'done', 'head'] as const) {
       indexer.on(e, (p) => this.emit(e, p as never));
     }
+    indexer.on('settled', () => this.emitIfReady());
+    index.onInstalled = () => this.emitIfReady();
     indexer.on('done', () => this.emit('changed', { reason: 'indexed' }));
     // The one fine-tuning job: it reaches the library only through these two calls.
     this.fineTune = new FineTuneJob(
@@ -261,6 +265,15 @@ export class Library extends TypedEmitter<LibraryEvents> {
     await Promise.allSettled([...this.scanning.values()]);
     // A rebuild after damage is finished before a short-lived process (the CLI) exits: healed on first use.
     if (this.index.lastLoad === 'corrupt' && !this.opts.watch) await this.index.whenReady();
+    // A short-lived process (the CLI) leaves the library with the head its run asked for; the app gives
+    // up a head still being learned (the next run learns it again): its build is stopped, and it adopts
+    // nothing once its worker answers.
+    if (!this.opts.watch) await this.whenHeadSettled();
+    this.indexer.stopLearning();
+    this.heads.close();
+    await this.index.stopBuilding();
+    await this.indexer.whenHeadSettled();
+    await this.heads.whenSettled();
     try {
       this.index.close();
     } finally {
@@ -486,6 +499,15 @@ export class Library extends TypedEmitter<LibraryEvents> {
     return this.indexer.options.batchSize;
   }
 
+  /** Whether the index is settled: the head indexing asked for in use, its graph built (status's index.ready). */
+  private get indexReady(): boolean {
+    return this.index.state === 'ready' && !this.indexer.isLearning;
+  }
+
+  private emitIfReady(): void {
+    if (this.indexReady) this.emit('indexReady', undefined);
+  }
+
   status(): LibraryStatus {
     const h = this.heads.active;
     return {
@@ -494,16 +516,32 @@ export class Library extends TypedEmitter<LibraryEvents> {
       modelId: this.embedder.modelId,
       head: { version: h.version, kind: h.kind, combo: h.combo, dim: headOutDim(h.weights) },
       indexing: this.indexer.isRunning ? this.indexer.lastProgress : null,
-      index: { ready: this.index.state === 'ready', exact: this.index.exact, size: this.index.size },
+      // not ready while a graph is built or a new head learned and switched to (queries are answered)
+      index: {
+        ready: this.indexReady,
+        exact: this.index.exact,
+        size: this.index.size,
+      },
       unavailableFolders: this.unavailableFolders(),
       lockedBy: this.writeLock ? null : this.lockedBy,
       integrity: this.integrityProblems,
     };
   }
 
-  /** Resolves once the HNSW index is built (queries work before that, exactly). */
-  whenIndexReady(): Promise<void> {
-    return this.index.whenReady();
+  /**
+   * Resolves once the index is what status calls ready: the head that indexing asked for learned and
+   * switched to (or judged no better; a run ends when its photos are searchable, and this follows it by
+   * a few seconds), and its HNSW graph built. Queries are answered before that.
+   */
+  async whenIndexReady(): Promise<void> {
+    await this.whenHeadSettled();
+    await this.index.whenReady();
+  }
+
+  /** Resolves once the head that indexing asked for has been learned and switched to (or judged no better). */
+  async whenHeadSettled(): Promise<void> {
+    await this.indexer.whenHeadSettled();
+    await this.heads.whenSettled();
   }
 
   // ── photos ─────────────────────────────────────────────────────────────────

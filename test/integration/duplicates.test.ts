@@ -23,7 +23,7 @@ async function libraryWithACopy(exactBelow: number) {
   });
   await lib.addFolder(root);
   assert.equal((await lib.startIndexing()).state, 'done');
-  await internals(lib).index.whenReady();
+  await lib.whenIndexReady();
   const ids = ['p3.jpg', 'copy-of-p3.jpg'].map((f) => lib.photoByPath(path.join(root, f))!.id).sort();
   return { lib, ids };
 }

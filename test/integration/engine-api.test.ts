@@ -16,7 +16,7 @@ import {
   type PhotoSummary,
   type ResultOf,
 } from '../../src-main/engine/api/contract';
-import { createEngineApi } from '../../src-main/engine/api/engine-api';
+import { createEngineApi, whenIndexReady } from '../../src-main/engine/api/engine-api';
 import { makePhoto, tempDir } from '../helpers/images';
 
 async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
@@ -73,6 +73,8 @@ test('createEngineApi: index a folder, browse, query, albums, trash, heads — w
     const { folder } = await call('addFolder', { path: photos });
     assert.equal(folder.photoCount, 11);
     await done;
+    // the head the run asked for, learned after it, is what the rest of this test is served with
+    await whenIndexReady({ status: () => call('status'), subscribe: engine.events.subscribe });
     const finished = events.find((e) => e.event === 'index.done');
     assert.deepEqual(finished?.data, { done: 11, failed: 1, total: 11, state: 'done' });
     assert.ok(events.some((e) => e.event === 'index.progress' && e.data.total === 11));

@@ -181,6 +181,7 @@ function wireEvents(lib: Library, emit: (e: LikenessEvent) => void, log: (m: str
     emit({ event: 'heads.changed', data: { active: version } });
     emit({ event: 'library.changed', data: { reason: 'head changed' } });
   });
+  lib.on('indexReady', () => emit({ event: 'library.changed', data: { reason: INDEX_READY } }));
   lib.on('warning', log);
   lib.on('finetune.progress', (data) => emit({ event: 'finetune.progress', data }));
   lib.on('finetune.done', (data) => emit({ event: 'finetune.done', data }));
@@ -316,6 +317,36 @@ function engineApi(
       return { head: { version, combo: head.combo, dim: head.dim } };
     },
   };
+}
+
+/**
+ * The `library.changed` reason when status's index.ready turns true: the head an indexing run asked for
+ * learned and in use (or kept), or a graph built (whenIndexReady).
+ */
+export const INDEX_READY = 'index ready';
+
+/** What whenIndexReady needs of an engine: its status and its events (any transport). */
+export interface IndexReadiness {
+  status(): Promise<{ index: { ready: boolean } }>;
+  subscribe(listener: (e: LikenessEvent) => void): () => void;
+}
+
+/** Resolves once status says the index is ready, woken by the INDEX_READY event (no polling). */
+export async function whenIndexReady(engine: IndexReadiness): Promise<void> {
+  for (;;) {
+    let off = () => {};
+    const next = new Promise<void>((resolve) => {
+      off = engine.subscribe(
+        (e) => e.event === 'library.changed' && e.data.reason === INDEX_READY && resolve(),
+      );
+    });
+    try {
+      if ((await engine.status()).index.ready) return;
+      await next;
+    } finally {
+      off();
+    }
+  }
 }
 
 /** The `library.changed` reason of an indexing run that failed as a whole (e.g. the model cannot load). */

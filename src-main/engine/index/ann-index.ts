@@ -18,7 +18,7 @@ export interface AnnOptions {
   efSearch: number;
   /** measured (photos, beam) points, ascending by size: the beam of larger libraries (efForSize) */
   efBySize: readonly (readonly [photos: number, ef: number])[];
-  /** below this many photos, queries are answered by exact search */
+  /** below this many photos, queries are answered by exact search, and no graph is kept */
   exactBelow: number;
   /** rebuild instead of reconciling when more than this fraction of the saved index differs */
   reconcileLimit: number;
@@ -81,12 +81,15 @@ export type IndexState = 'closed' | 'building' | 'ready';
 /** Why the saved index was not used as is (for logs and tests). */
 export type LoadOutcome = 'loaded' | 'reconciled' | 'missing' | 'stale' | 'corrupt' | 'rebuilt-empty';
 
-/** A graph built in the worker for a head version, loaded and waiting for install(). */
+/**
+ * A graph built in the worker for a head version, loaded and waiting for install(); for a library below
+ * exactBelow, no graph (hnsw null): its head version's embeddings are answered exactly.
+ */
 export interface PreparedGraph {
   version: number;
   dim: number;
-  readonly hnsw: Hnsw;
-  readonly file: string;
+  readonly hnsw: Hnsw | null;
+  readonly file: string | null;
   readonly checksum: string;
   readonly log: IndexOp[];
 }
@@ -122,6 +125,9 @@ class SupersededError extends Error {}
  * with a sidecar (head version, count, checksum). Graphs are built in a worker thread: when the saved
  * one is missing, stale or corrupt (queries are exact meanwhile), and for a new head (prepare/install),
  * while the previous graph keeps answering until the new one replaces it in one synchronous step.
+ * A library below exactBelow has no graph at all: its queries are exact anyway, and each add into a
+ * graph nobody searches cost the indexer's thread up to 1 ms (1,536-d vectors before whitening); the
+ * graph is first built, in the worker, when the library reaches exactBelow.
  */
 export class AnnIndex {
   readonly options: AnnOptions;
@@ -143,6 +149,8 @@ export class AnnIndex {
   dim = 0;
   state: IndexState = 'closed';
   lastLoad: LoadOutcome | null = null;
+  /** called when a graph (or a small library's exact index) is installed: the index may have become ready */
+  onInstalled: (() => void) | null = null;
   /** progress of the worker build in flight, if any (for status and tests) */
   onBuildProgress:
     ((p: { version: number; phase: 'reproject' | 'build'; added: number; total: number }) => void) | null =
@@ -181,8 +189,27 @@ export class AnnIndex {
     const outcome = this.tryLoad();
     this.lastLoad = outcome;
     if (outcome === 'loaded' || outcome === 'reconciled') this.state = 'ready';
-    else this.startRebuild();
+    else if (this.needsGraph(this.store.embeddingFingerprint(headVersion).count)) this.startRebuild();
+    else this.installExact(headVersion, dim);
     return outcome;
+  }
+
+  /** Whether a library of `count` photos keeps a graph (else it is answered exactly, with none). */
+  private needsGraph(count: number): boolean {
+    return count >= this.options.exactBelow;
+  }
+
+  /** No graph for head `version` (a small library): every live id from SQLite; a saved graph is stale. */
+  private installExact(version: number, dim: number): void {
+    this.generation++;
+    this.hnsw = null;
+    this.live = new Set(this.store.embeddingIds(version));
+    this.deleted = new Set();
+    this.headVersion = version;
+    this.dim = dim;
+    this.state = 'ready';
+    this.dirty = false;
+    for (const f of [this.sidecarFile, this.indexFile]) fs.rmSync(f, { force: true });
   }
 
   private tryLoad(): LoadOutcome {
@@ -255,14 +282,17 @@ export class AnnIndex {
     const token = {};
     const log: IndexOp[] = [];
     this.log = log;
-    const file = `${this.indexFile}.build-${process.pid}-${version}`;
+    const withGraph = this.needsGraph(this.store.indexedCount());
+    const file = withGraph ? `${this.indexFile}.build-${process.pid}-${version}` : null;
     const job = startGraphBuild(
       {
         dbDir: this.dir,
         drop: before.drop,
         headVersion: version,
         reproject: before.reproject,
-        build: { dim, m: this.options.m, efConstruction: this.options.efConstruction, outFile: file },
+        build: file
+          ? { dim, m: this.options.m, efConstruction: this.options.efConstruction, outFile: file }
+          : undefined,
       },
       (phase, added, total) => this.onBuildProgress?.({ version, phase, added, total }),
     );
@@ -271,13 +301,14 @@ export class AnnIndex {
     try {
       const built = await job.result;
       if (!mine()) throw new SupersededError('a newer index build replaced this one');
+      if (!file) return { version, dim, hnsw: null, file, checksum: '', log };
       const hnsw = new HierarchicalNSW('ip', dim);
       // Reading a large graph takes long: off this thread (hnswlib-node reads on the libuv pool).
       await hnsw.readIndex(file);
       if (!mine()) throw new SupersededError('a newer index build replaced this one');
       return { version, dim, hnsw, file, checksum: built.checksum, log };
     } catch (err) {
-      fs.rmSync(file, { force: true });
+      if (file) fs.rmSync(file, { force: true });
       // Stopped by a newer build, open() or close(): not a failure worth a warning.
       if (!mine()) throw err instanceof SupersededError ? err : new SupersededError('index build stopped');
       this.build = null;
@@ -289,6 +320,11 @@ export class AnnIndex {
   /** Deletes head versions' embeddings in the worker, in small transactions (a switch's leftovers). */
   async dropVersions(versions: number[]): Promise<void> {
     await startGraphBuild({ dbDir: this.dir, drop: versions }).result;
+  }
+
+  /** Stops the graph build in flight, if any (closing): its prepare() rejects, the current graph stays. */
+  stopBuilding(): Promise<void> {
+    return this.stopBuild();
   }
 
   /** The build in flight, if any, as a handle tests use to crash it. */
@@ -310,6 +346,16 @@ export class AnnIndex {
    */
   install(g: PreparedGraph): void {
     if (this.log !== g.log) throw new Error('install: this graph was superseded by a newer build');
+    if (!g.hnsw) {
+      // SQLite already has every embedding of the version (the caller caught them up): nothing to replay.
+      this.build = null;
+      this.log = null;
+      this.installExact(g.version, g.dim);
+      // photos indexed during the switch may have brought the library to exactBelow
+      if (this.needsGraph(this.live.size)) this.startRebuild();
+      this.onInstalled?.();
+      return;
+    }
     const live = new Set(g.hnsw.getIdsList());
     const deleted = new Set<number>();
     for (const { op, id } of g.log) {
@@ -338,9 +384,10 @@ export class AnnIndex {
     this.state = 'ready';
     // The worker's file is the graph before the replay: saved as such (sidecar included), and marked
     // dirty when the replay changed anything (a crash before the next save reconciles on open).
-    fs.renameSync(g.file, this.indexFile);
+    fs.renameSync(g.file!, this.indexFile);
     this.writeSidecar(fs.statSync(this.indexFile).size, g.checksum, []);
     this.dirty = g.log.length > 0;
+    this.onInstalled?.();
   }
 
   /** Resolves when a background build (if any) has finished. */
@@ -355,6 +402,12 @@ export class AnnIndex {
   add(id: number, vec: Float32Array): void {
     this.log?.push({ op: 'add', id });
     if (this.state !== 'ready') return;
+    if (!this.hnsw) {
+      this.live.add(id);
+      // The library has just reached exactBelow: its first graph is built from SQLite, which has this photo.
+      if (this.needsGraph(this.live.size)) this.startRebuild();
+      return;
+    }
     if (this.writing) this.deferred.push({ op: { op: 'add', id }, vec, generation: this.generation });
     else this.addNow(id, vec);
   }
@@ -362,6 +415,10 @@ export class AnnIndex {
   remove(id: number): void {
     this.log?.push({ op: 'remove', id });
     if (this.state !== 'ready') return;
+    if (!this.hnsw) {
+      this.live.delete(id);
+      return;
+    }
     if (this.writing) this.deferred.push({ op: { op: 'remove', id }, generation: this.generation });
     else this.removeNow(id);
   }
@@ -389,12 +446,7 @@ export class AnnIndex {
   }
 
   private addNow(id: number, vec: Float32Array): void {
-    let h = this.hnsw;
-    if (!h) {
-      h = new HierarchicalNSW('ip', this.dim);
-      h.initIndex({ maxElements: 1024, m: this.options.m, efConstruction: this.options.efConstruction });
-      this.hnsw = h;
-    }
+    const h = this.hnsw!;
     if (h.getCurrentCount() >= h.getMaxElements())
       h.resizeIndex(Math.max(1024, Math.ceil(h.getMaxElements() * 1.5)));
     // Re-adding a label that was marked deleted updates the point and unmarks it.

@@ -2,7 +2,8 @@
  * Copies and near-duplicates of the library. The engine's thread only picks what to scan (a snapshot of
  * the current graph, or all pairs of a small library) and forwards the request; the duplicates worker
  * does the reading and the comparing (duplicate-finder.ts). During a head switch the snapshot is of the
- * graph that is still answering, with the head version it was built with.
+ * graph that is still answering, with the head version it was built with; a small library's scan (all
+ * pairs, from SQLite) that a switch overtook is done again.
  */
 import fs from 'node:fs';
 import { spawnModuleWorker } from '../runtime/module-worker';
@@ -68,6 +69,9 @@ export class DuplicateFinder {
       };
       // An error reply has already rejected (errorOf).
       const reply = (await this.worker.call(request)) as Extract<DuplicatesReply, { ok: unknown }>;
+      // All pairs are read from SQLite: a head switch that landed meanwhile may have dropped the version
+      // being read (a snapshot carries its own vectors). Scanned again with the new head.
+      if (!graphFile && index.headVersion !== view.headVersion) return await this.scan(threshold);
       return reply.ok;
     } finally {
       if (graphFile) fs.rmSync(graphFile, { force: true });
