@@ -144,7 +144,7 @@ test('pause, resume and cancel; a cancelled run resumes without redoing finished
   await lib.close();
 });
 
-test('head policy: from 200 photos a whitening head is learned at the end of the run, the library re-projected, the index rebuilt', async () => {
+test('head policy: from 200 photos a whitening head is learned after the run, the library re-projected, the index rebuilt', async () => {
   const root = tempDir();
   for (let i = 0; i < 230; i++) await makePhoto(path.join(root, `p${i}.jpg`), i, { size: 16 });
   const emb = new FakeEmbedder();
@@ -165,7 +165,17 @@ test('head policy: from 200 photos a whitening head is learned at the end of the
   const heads: number[] = [];
   lib.on('head', (h) => heads.push(h.version));
   await lib.startIndexing();
+  let announced = 0;
+  lib.on('indexReady', () => announced++);
+  // The run ends when every photo is searchable; the whitening head it asked for is learned after it.
+  assert.equal(lib.status().photos.indexed, 230);
+  assert.equal(lib.status().head.kind, 'identity');
+  assert.equal(lib.status().index.ready, false, 'the whitening head is being learned');
+  const first = lib.photoByPath(path.join(root, 'p5.jpg'))!;
+  assert.equal(lib.similar(first.id, { k: 3 }).length, 3, 'answered meanwhile');
   await lib.whenIndexReady();
+  assert.equal(lib.status().index.ready, true);
+  assert.equal(announced, 1, 'the index becoming ready is announced once');
   const st = lib.status();
   assert.equal(st.head.kind, 'pca');
   assert.equal(st.head.dim, 32);
@@ -188,6 +198,56 @@ test('head policy: from 200 photos a whitening head is learned at the end of the
   assert.equal(lib.status().head.kind, 'identity');
   assert.equal(lib.similar(p.id, { k: 3 }).length, 3);
   await lib.close();
+});
+
+test('closing the app gives up a head still being learned, quietly: the head in use stays, the next run learns it', async () => {
+  const root = tempDir();
+  for (let i = 0; i < 210; i++) await makePhoto(path.join(root, `p${i}.jpg`), i, { size: 16 });
+  const db = tempDir();
+  // The check of the whitening head (after the run) waits until the app is closing.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const ops = {
+    projectBatch,
+    learnWhiteningHead: () => identityHead(48, 'SG', 16),
+    compareHeads: async () => {
+      await gate;
+      return { adopt: true, candidate: 1, active: 0 };
+    },
+  };
+  const lib = await Library.open(db, new FakeEmbedder(), { headOps: ops, watch: true });
+  await lib.addFolder(root);
+  await lib.startIndexing();
+  assert.equal(lib.status().index.ready, false, 'the whitening head is being learned');
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  const closing = lib.close();
+  release();
+  await closing;
+  await new Promise((r) => setImmediate(r)); // process warnings are emitted on the next tick
+  process.off('warning', onWarning);
+  assert.deepEqual(
+    warnings.filter((w) => /head|index/.test(w)),
+    [],
+  );
+
+  const again = await Library.open(db, new FakeEmbedder(), { headOps: { ...ops, compareHeads: undefined } });
+  const st = again.status();
+  assert.equal(st.head.kind, 'identity', 'the head in use stayed');
+  assert.equal(
+    internals(again)
+      .store.db.prepare('SELECT COUNT(*) FROM embeddings WHERE head_version = ?')
+      .pluck()
+      .get(st.head.version),
+    210,
+  );
+  const p = again.photoByPath(path.join(root, 'p5.jpg'))!;
+  assert.equal(again.similar(p.id, { k: 3 }).length, 3);
+  await again.startIndexing(); // nothing pending: the run learns the head the last one left
+  await again.whenIndexReady();
+  assert.equal(again.status().head.kind, 'pca');
+  await again.close();
 });
 
 test('the folder watcher notices new files and indexes them', async () => {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp, { type Sharp } from 'sharp';
@@ -46,7 +49,7 @@ test('a region decodes only that part of the photo', async () => {
     assert.ok(d.tensor.pixels[i + 2] > 200 && d.tensor.pixels[i] < 50, 'all blue');
 });
 
-test('bad input is a DecodeError naming the file and the cause', async () => {
+test('bad input is a DecodeError naming the file and the cause, from bytes and from a path', async () => {
   const cases: [Buffer, RegExp][] = [
     [Buffer.alloc(0), /empty/],
     [Buffer.from('hello, not an image'), /not an image|unsupported/],
@@ -64,6 +67,25 @@ test('bad input is a DecodeError naming the file and the cause', async () => {
     decodeImage('/nonexistent/photo.jpg', { input }),
     /photo\.jpg: the file no longer exists/,
   );
+  // the same reasons for files opened by path (libvips reads them; the bytes are read only to say why)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'likeness-decode-'));
+  for (const [i, [bytes, reason]] of cases.entries()) {
+    const file = path.join(dir, `bad-${i}.jpg`);
+    fs.writeFileSync(file, bytes);
+    await assert.rejects(decodeImage(file, { input }), (e: Error) => {
+      assert.ok(e instanceof DecodeError);
+      assert.match(e.message, new RegExp(`bad-${i}\\.jpg`));
+      assert.match(e.message, reason);
+      return true;
+    });
+  }
+  const good = path.join(dir, 'good.jpg');
+  fs.writeFileSync(good, await (await halves(120, 60)).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+  const byPath = await decodeImage(good, { input, thumbnailSize: 32 });
+  const byBytes = await decodeImage(fs.readFileSync(good), { input, thumbnailSize: 32 });
+  assert.deepEqual([byPath.width, byPath.height], [60, 120], 'oriented as from bytes');
+  assert.deepEqual(byPath.tensor.pixels, byBytes.tensor.pixels);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** A real JPEG carrying real EXIF tags (sharp writes them; exifr reads them back). */

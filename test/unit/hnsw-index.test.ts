@@ -55,6 +55,49 @@ async function builtIndex(n: number, options: Partial<AnnOptions> = {}) {
   return { ...seeded, idx };
 }
 
+test('below exactBelow no graph is kept (exact answers, no file); the first is built when the library reaches it', async () => {
+  const { store, version, vecs, dir } = seed(40);
+  const [qid, q] = [...vecs][3];
+  const idx = new AnnIndex(store, dir, { exactBelow: 50 });
+  assert.equal(idx.open(version, DIM), 'missing');
+  assert.equal(idx.state, 'ready', 'nothing to build');
+  assert.equal(idx.size, 40);
+  assert.equal(idx.view().approximate, false);
+  assert.equal(idx.search(q, 1)[0].id, qid);
+  const r = rng(11);
+  const more = (into: AnnIndex, n: number, folder: string) => {
+    const added: Float32Array[] = [];
+    const ids = addIndexedPhotos(store, n, {
+      modelId: 'm',
+      headVersion: version,
+      folder,
+      pooled: () => ({ S: new Float32Array(8), M: new Float32Array(8), G: new Float32Array(8) }),
+      embedding: (i) => (added[i] = l2normalize(Float32Array.from({ length: DIM }, r))),
+    });
+    ids.forEach((id, i) => into.add(id, added[i]));
+    return ids;
+  };
+  const [gone] = more(idx, 9, '/more');
+  idx.remove(gone);
+  store.forgetPhotos([gone]);
+  assert.equal(idx.size, 48);
+  assert.equal(idx.state, 'ready');
+  idx.close();
+  assert.ok(!fs.existsSync(idx.indexFile), 'no graph is saved for a small library');
+
+  const again = new AnnIndex(store, dir, { exactBelow: 50 });
+  assert.equal(again.open(version, DIM), 'missing');
+  assert.equal(again.size, 48);
+  more(again, 2, '/last');
+  assert.equal(again.state, 'building', 'reaching exactBelow starts the first graph build');
+  await again.whenReady();
+  assert.equal(again.size, 50);
+  assert.equal(again.view().approximate, true);
+  assert.equal(again.search(q, 1)[0].id, qid);
+  again.close();
+  assert.ok(fs.existsSync(again.indexFile), 'the graph is saved from then on');
+});
+
 test('builds, answers like exact search, persists and reloads without rebuilding', async () => {
   const { store, version, vecs, dir } = seed(400);
   const idx = new AnnIndex(store, dir, { exactBelow: 0 });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { NotFoundError } from '../errors';
 import { headOutDim, type Pooled } from '../head/head-types';
 import type { AnnIndex } from '../index/ann-index';
@@ -209,6 +210,12 @@ export class HeadManager {
         const part = ids.slice(i, i + chunk);
         caughtUp(part, await project(part.map((id) => this.store.getPooled(id)!.pooled)));
       }
+    }
+    if (this.closed) {
+      // The library closed while the graph was built or caught up: the current head stays (its leftovers are dropped
+      // by the next switch).
+      if (graph.file) fs.rmSync(graph.file, { force: true });
+      throw new Error('the library is closing');
     }
     this.store.transaction(() => {
       while (mayMiss()) {
