@@ -212,8 +212,8 @@ export class HeadManager {
       }
     }
     if (this.closed) {
-      // The library closed while the graph was built or caught up: the current head stays (its leftovers are dropped
-      // by the next switch).
+      // The library closed while the graph was built or caught up: the current head stays (the next
+      // switch drops the leftovers).
       if (graph.file) fs.rmSync(graph.file, { force: true });
       throw new Error('the library is closing');
     }
