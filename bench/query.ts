@@ -10,12 +10,13 @@
  *                                         build takes about an hour, its evaluation minutes)
  *
  * --full adds 1M (slow: hnswlib builds on one thread). Targets at 100k: p99 ≤ 10 ms, recall@10 ≥ 0.98;
- * at 1M: recall@10 ≥ 0.95. The main rows search with the engine's beam for their size (efForSize).
+ * at 1M: recall@10 ≥ 0.95. Each size is built with the engine's degree for it (mForSize; --m fixes one)
+ * and searched with its beam (efForSize).
  */
 import fs from 'node:fs';
 import hnswlib from 'hnswlib-node';
 import { saveBenchJson } from './lib/save-json';
-import { DEFAULT_ANN_OPTIONS, efForSize } from '../src-main/engine/index/ann-index';
+import { DEFAULT_ANN_OPTIONS, efForSize, mForSize } from '../src-main/engine/index/ann-index';
 import { TopK } from '../src-main/engine/index/vector-math';
 import { gaussian, makeRng } from '../src-main/engine/finetune/rng';
 import { DEFAULT_HEAD, parseCombo } from '../src-main/engine/head/whitening';
@@ -34,8 +35,9 @@ const efSweep = (opt('--efs') ?? '').split(',').filter(Boolean).map(Number);
 const sizes = (opt('--sizes') ?? (argv.includes('--full') ? '10000,100000,1000000' : '10000,100000'))
   .split(',')
   .map(Number);
+/** --m fixes the degree; without it each size is built with the engine's (mForSize) */
+const fixedM = opt('--m') === undefined ? null : Number(opt('--m'));
 const params = {
-  m: Number(opt('--m') ?? DEFAULT_ANN_OPTIONS.m),
   efConstruction: Number(opt('--efc') ?? DEFAULT_ANN_OPTIONS.efConstruction),
   efSearch: Number(opt('--ef') ?? DEFAULT_ANN_OPTIONS.efSearch),
 };
@@ -95,6 +97,8 @@ const pct = (xs: number[], p: number) =>
 
 interface Row {
   n: number;
+  /** the graph's degree */
+  m: number;
   /** seconds to read the kept graph when `reused` */
   buildSeconds: number;
   reused?: boolean;
@@ -115,12 +119,13 @@ for (const n of sizes) {
   const rssBefore = process.memoryUsage().rss;
   const h = new hnswlib.HierarchicalNSW('ip', DIM);
   // The data set is a function of n (its seed), so a graph kept under these parameters is the same build.
-  const kept = graphDir && `${graphDir}/query-${n}-d${DIM}-m${params.m}-efc${params.efConstruction}.hnsw`;
+  const m = fixedM ?? mForSize(DEFAULT_ANN_OPTIONS, n);
+  const kept = graphDir && `${graphDir}/query-${n}-d${DIM}-m${m}-efc${params.efConstruction}.hnsw`;
   const reused = !!kept && fs.existsSync(kept);
   const t0 = performance.now();
   if (reused) h.readIndexSync(kept);
   else {
-    h.initIndex({ maxElements: n, m: params.m, efConstruction: params.efConstruction });
+    h.initIndex({ maxElements: n, m, efConstruction: params.efConstruction });
     let lastLog = t0;
     for (let i = 0; i < n; i++) {
       h.addPoint(Array.from(set.data.subarray(i * DIM, (i + 1) * DIM)), i);
@@ -166,6 +171,7 @@ for (const n of sizes) {
   });
   const row: Row = {
     n,
+    m,
     buildSeconds: Number(buildSeconds.toFixed(1)),
     ...(reused ? { reused } : {}),
     bytesPerPhoto: Math.round((rssAfter - rssBefore) / n),
@@ -181,12 +187,12 @@ for (const n of sizes) {
 }
 
 console.log(
-  `HNSW (hnswlib-node, ip, dim ${DIM}, M ${params.m}, efConstruction ${params.efConstruction}, ef ${params.efSearch} raised by size), k = ${K}`,
+  `HNSW (hnswlib-node, ip, dim ${DIM}, M ${fixedM ?? 'by size'}, efConstruction ${params.efConstruction}, ef ${params.efSearch} raised by size), k = ${K}`,
 );
-console.log('photos     build s   bytes/photo (RSS / file)    ef   p50 ms   p99 ms   recall@10');
+console.log('photos     M   build s   bytes/photo (RSS / file)    ef   p50 ms   p99 ms   recall@10');
 for (const r of rows) {
   console.log(
-    `${String(r.n).padEnd(10)} ${`${r.buildSeconds}${r.reused ? '*' : ''}`.padStart(7)}   ${`${r.bytesPerPhoto} / ${r.fileBytesPerPhoto}`.padStart(24)}   ${String(r.engineEf).padStart(3)}   ${r.p50ms.toFixed(3).padStart(6)}   ${r.p99ms.toFixed(3).padStart(6)}   ${r.recallAt10.toFixed(4).padStart(9)}`,
+    `${String(r.n).padEnd(10)} ${String(r.m).padStart(2)} ${`${r.buildSeconds}${r.reused ? '*' : ''}`.padStart(7)}   ${`${r.bytesPerPhoto} / ${r.fileBytesPerPhoto}`.padStart(24)}   ${String(r.engineEf).padStart(3)}   ${r.p50ms.toFixed(3).padStart(6)}   ${r.p99ms.toFixed(3).padStart(6)}   ${r.recallAt10.toFixed(4).padStart(9)}`,
   );
 }
 for (const r of rows)
@@ -203,4 +209,8 @@ if (at100k) {
     `targets at 100k: p99 ≤ 10 ms ${at100k.p99ms <= 10 ? 'MET' : 'MISSED'}, recall@10 ≥ 0.98 ${at100k.recallAt10 >= 0.98 ? 'MET' : 'MISSED'}`,
   );
 }
-saveBenchJson('query', { dim: DIM, k: K, params, rows }, opt('--json'));
+saveBenchJson(
+  'query',
+  { dim: DIM, k: K, params: { m: fixedM ?? 'by size', ...params }, rows },
+  opt('--json'),
+);

@@ -6,6 +6,7 @@ import {
   type AnnOptions,
   DEFAULT_ANN_OPTIONS,
   efForSize,
+  mForSize,
 } from '../../src-main/engine/index/ann-index';
 import { l2normalize } from '../../src-main/engine/index/vector-math';
 import { Store } from '../../src-main/engine/store/store';
@@ -14,8 +15,8 @@ import { tempDir } from '../helpers/images';
 import { addIndexedPhotos } from '../helpers/indexed-photos';
 
 const DIM = 24;
-/** the knee of recall@10 at 1M (0.928; docs/bench/query-1m.json) */
-const MEASURED_EF_1M = 384;
+/** the beam at 1M with M 32 (recall@10 0.992; docs/bench/query-1m-m32.json) */
+const MEASURED_EF_1M = 192;
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -238,6 +239,17 @@ test('the search beam grows with the library: efSearch when small, the measured 
   const mid = efForSize(o, 500_000);
   assert.ok(mid > o.efSearch && mid < MEASURED_EF_1M, `500k: ${mid}`);
   assert.equal(efForSize({ ...o, efSearch: 1000 }, 1_000_000), 1000, 'never below efSearch');
+});
+
+test('the graph degree follows the library size at build: M 16 for most libraries, 32 for the largest', () => {
+  const o = DEFAULT_ANN_OPTIONS;
+  const [[from, large]] = o.mBySize;
+  assert.equal(mForSize(o, 0), o.m);
+  assert.equal(mForSize(o, 100_000), 16, 'measured: M 16 gives recall@10 1.000 at 100k');
+  assert.equal(mForSize(o, from - 1), 16);
+  assert.equal(mForSize(o, from), large);
+  assert.equal(mForSize(o, 1_000_000), 32, 'measured: M 16 levels off under 0.95 at 1M, M 32 gives 0.99');
+  assert.equal(mForSize({ ...o, mBySize: [] }, 1_000_000), o.m);
 });
 
 test('the index searches with the beam of its current size, as it grows', async () => {

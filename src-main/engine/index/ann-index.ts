@@ -11,8 +11,10 @@ const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
 export interface AnnOptions {
-  /** HNSW graph degree */
+  /** HNSW graph degree (of a graph built for fewer photos than the first point of mBySize) */
   m: number;
+  /** measured (photos, degree) points, ascending: a graph built for a library of that size or more (mForSize) */
+  mBySize: readonly (readonly [photos: number, m: number])[];
   efConstruction: number;
   /** search beam of small libraries (and the least of any); raised to k when k is larger */
   efSearch: number;
@@ -26,23 +28,35 @@ export interface AnnOptions {
 
 // Tuned with `npm run bench:query` on 100k clustered 384-d vectors (2 cores): efConstruction 100 / ef 96 gives
 // recall@10 1.000, p99 6.7 ms, build 203 s; 200 / 96 built in 454 s for the same recall; 64 / 64 gave 0.983.
-// The beam by size, at the default 512 d (`--efs` sweeps, docs/bench/query-1m.json, query.json):
-// recall@10 at ef 64 / 96 / 128 / 192 / 256 / 384 / 512 was 1.000 throughout at 100k; 0.946 / 0.981 / 0.986 /
-// 0.991 / 0.996 / 0.996 / 0.996 at 300k; 0.727 / 0.813 / 0.849 / 0.888 / 0.906 / 0.928 / 0.931 at 1M (p99 of
-// 384: 9.7 ms, of 512: 11.2 ms). At 1M the beam levels off near 0.93: 0.95 needs a better graph, not a
-// wider beam, so efBySize takes 384 there, the knee. M 32 at 300k gave 0.995 / 1.000 at ef 64 / 96, for
-// a 1.5× build and 1.7× p99 (docs/bench/query-300k-m32.json); not yet measured at 1M.
+// The graph and the beam by size, at the default 512 d (`--efs` sweeps; docs/bench/query-1m.json, query.json,
+// query-300k-m32.json, query-1m-m32.json). recall@10 at ef 64 / 96 / 128 / 192 / 256 / 384 / 512:
+// - M 16: 1.000 throughout at 100k; 0.946 / 0.981 / 0.986 / 0.991 / 0.996 / 0.996 / 0.996 at 300k; 0.727 /
+//   0.813 / 0.849 / 0.888 / 0.906 / 0.928 / 0.931 at 1M, where the beam levels off under 0.95: the graph is
+//   too sparse, whatever the beam.
+// - M 32: 0.995 / 1.000 at ef 64 / 96 at 300k; at 1M ef 96 / 128 / 192 / 256 / 384 gave 0.982 / 0.982 /
+//   0.992 / 0.992 / 0.994 (p99 at k = 10: 6.2 / 7.4 / 9.6 ms at ef 96 / 128 / 192), for a 1.5× build
+//   (93 min at 1M on one core, in the worker) and ~10% more memory.
+// So a graph built for 300k photos or more has M 32 (a head switch rebuilds it as the library grows), and
+// the beam rises from 96 at 300k to 192 at 1M, where M 32 is at 0.992.
 export const DEFAULT_ANN_OPTIONS: AnnOptions = {
   m: 16,
+  mBySize: [[300_000, 32]],
   efConstruction: 100,
   efSearch: 96,
   efBySize: [
     [300_000, 96],
-    [1_000_000, 384],
+    [1_000_000, 192],
   ],
   exactBelow: 3000,
   reconcileLimit: 0.2,
 };
+
+/** The degree of a graph built for `size` photos: the last point of mBySize at or under it, else options.m. */
+export function mForSize(o: AnnOptions, size: number): number {
+  let m = o.m;
+  for (const [photos, degree] of o.mBySize) if (size >= photos) m = degree;
+  return m;
+}
 
 /**
  * The search beam for a library of `size` photos: options.efSearch, raised for large libraries. Between
@@ -282,7 +296,9 @@ export class AnnIndex {
     const token = {};
     const log: IndexOp[] = [];
     this.log = log;
-    const withGraph = this.needsGraph(this.store.indexedCount());
+    // the graph's degree follows the library's size when it is built (a head switch rebuilds it)
+    const count = this.store.indexedCount();
+    const withGraph = this.needsGraph(count);
     const file = withGraph ? `${this.indexFile}.build-${process.pid}-${version}` : null;
     const job = startGraphBuild(
       {
@@ -291,7 +307,12 @@ export class AnnIndex {
         headVersion: version,
         reproject: before.reproject,
         build: file
-          ? { dim, m: this.options.m, efConstruction: this.options.efConstruction, outFile: file }
+          ? {
+              dim,
+              m: mForSize(this.options, count),
+              efConstruction: this.options.efConstruction,
+              outFile: file,
+            }
           : undefined,
       },
       (phase, added, total) => this.onBuildProgress?.({ version, phase, added, total }),
