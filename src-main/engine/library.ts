@@ -254,7 +254,9 @@ export class Library extends TypedEmitter<LibraryEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.opts.watch) this.giveUpHeadLearning();
+    // The app gives up a head still being learned (the next run learns it again); a short-lived process
+    // (the CLI) leaves the library with the head its run asked for, below.
+    if (this.opts.watch) this.heads.close();
     if (this.integrityTimer) clearTimeout(this.integrityTimer);
     this.watcher?.close();
     await this.fineTune.close();
@@ -266,9 +268,8 @@ export class Library extends TypedEmitter<LibraryEvents> {
     await Promise.allSettled([...this.scanning.values()]);
     // A rebuild after damage is finished before a short-lived process (the CLI) exits: healed on first use.
     if (this.index.lastLoad === 'corrupt' && !this.opts.watch) await this.index.whenReady();
-    // A short-lived process (the CLI) leaves the library with the head its run asked for.
     if (!this.opts.watch) await this.whenHeadSettled();
-    this.giveUpHeadLearning();
+    this.heads.close();
     await this.index.stopBuilding();
     await this.whenHeadSettled();
     try {
@@ -277,15 +278,6 @@ export class Library extends TypedEmitter<LibraryEvents> {
       this.store.close();
       this.writeLock?.release();
     }
-  }
-
-  /**
-   * The app gives up a head still being learned when it closes (the next run learns it again): no more
-   * learning starts, the one in flight adopts nothing once its worker answers, and its build is stopped.
-   */
-  private giveUpHeadLearning(): void {
-    this.indexer.stopLearning();
-    this.heads.close();
   }
 
   // ── folders ────────────────────────────────────────────────────────────────

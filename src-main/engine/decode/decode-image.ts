@@ -96,6 +96,9 @@ async function heifToSharp(buf: Buffer): Promise<Sharp> {
   });
 }
 
+/** How sharp opens a photo, by path or bytes: bomb-guarded, failing on corrupt data, first frame only. */
+const SHARP_INPUT = { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false } as const;
+
 /**
  * A sharp pipeline over a photo's bytes, bomb-guarded; HEVC-coded HEIC (which sharp cannot decode)
  * goes through heic-decode first. Shared by decoding for the model and by display conversion.
@@ -104,7 +107,7 @@ export async function openImage(buf: Buffer): Promise<Sharp> {
   const sharp = await loadSharp();
   return isHeif(buf)
     ? heifToSharp(buf).catch(() => sharp(buf, { limitInputPixels: MAX_PIXELS }))
-    : sharp(buf, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false });
+    : sharp(buf, SHARP_INPUT);
 }
 
 function describe(e: unknown): string {
@@ -135,7 +138,7 @@ function readFailure(e: unknown): string {
  */
 async function openFile(file: string): Promise<{ base: Sharp; meta: Metadata } | null> {
   const sharp = await loadSharp();
-  const base = sharp(file, { limitInputPixels: MAX_PIXELS, failOn: 'error', animated: false });
+  const base = sharp(file, SHARP_INPUT);
   try {
     const meta = await base.metadata();
     return meta.format === 'heif' && meta.compression === 'hevc' ? null : { base, meta };

@@ -203,7 +203,7 @@ export class AnnIndex {
     const outcome = this.tryLoad();
     this.lastLoad = outcome;
     if (outcome === 'loaded' || outcome === 'reconciled') this.state = 'ready';
-    else if (this.needsGraph(this.store.embeddingFingerprint(headVersion).count)) this.startRebuild();
+    else if (this.needsGraph(this.store.indexedCount())) this.startRebuild();
     else this.installExact(headVersion, dim);
     return outcome;
   }

@@ -32,7 +32,7 @@ export class HeadManager {
   private switching: Promise<unknown> = Promise.resolve();
   /** head versions whose embeddings are left to drop after a switch */
   private replaced: number[] = [];
-  private closed = false;
+  private closing = false;
 
   constructor(
     private readonly store: Store,
@@ -112,7 +112,7 @@ export class HeadManager {
       : await learnHead(this.store, request, this.ops);
     if (!learned || (learned.check && !learned.check.adopt)) return null;
     // Closing, or another head was adopted meanwhile (fine-tuning, the user): this one is out of date.
-    if (this.closed || this.active.version !== from) return null;
+    if (this.closing || this.active.version !== from) return null;
     const { weights, check } = learned;
     const version = this.store.insertHead({
       modelId: this.model.modelId,
@@ -140,9 +140,16 @@ export class HeadManager {
     return run;
   }
 
-  /** No switch starts after this (the library is closing); learnWhitening then adopts nothing. */
+  /**
+   * No switch starts after this (the library is closing; the app gives up a head still being learned):
+   * learnWhitening then adopts nothing, and a switch in flight stops before it installs.
+   */
   close(): void {
-    this.closed = true;
+    this.closing = true;
+  }
+
+  get isClosed(): boolean {
+    return this.closing;
   }
 
   /** Resolves once every switch asked for so far, and its clean-up, has finished. */
@@ -160,7 +167,7 @@ export class HeadManager {
   }
 
   private async switchTo(version: number): Promise<HeadRow> {
-    if (this.closed) throw new Error('the library is closing');
+    if (this.closing) throw new Error('the library is closing');
     const head = this.store.getHead(version);
     if (!head) throw new NotFoundError(`No head version ${version}`);
     if (head.modelId !== this.model.modelId)
@@ -211,7 +218,7 @@ export class HeadManager {
         caughtUp(part, await project(part.map((id) => this.store.getPooled(id)!.pooled)));
       }
     }
-    if (this.closed) {
+    if (this.closing) {
       // The library closed while the graph was built or caught up: the current head stays (the next
       // switch drops the leftovers).
       if (graph.file) fs.rmSync(graph.file, { force: true });

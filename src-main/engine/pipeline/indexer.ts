@@ -86,7 +86,6 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
   private progress: IndexProgress | null = null;
   /** the head learning in flight, beside a run or after it (one at a time) */
   private learning: Promise<void> | null = null;
-  private learningStopped = false;
 
   constructor(
     private readonly store: Store,
@@ -117,11 +116,6 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
   /** Resolves once the head learning that runs so far asked for has ended (adopted or not). */
   async whenHeadSettled(): Promise<void> {
     while (this.learning) await this.learning;
-  }
-
-  /** No more head learning starts (closing); the one in flight still ends, or fails when its build is killed. */
-  stopLearning(): void {
-    this.learningStopped = true;
   }
 
   /** Starts (or joins) a run over all pending photos. */
@@ -345,7 +339,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
         this.store.updateJob(jobId, { done, failed });
         // Learned beside the run, not in its way: the head switch re-projects in its worker and catches
         // up the photos committed meanwhile (head-manager.ts), so the model need not wait for it.
-        if (!this.learning) this.learnHead('mid-run');
+        this.scheduleHeadLearning('mid-run');
       }
     };
 
@@ -366,7 +360,7 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
     // After the run, not inside it: every photo is searchable now (with the current head), and the
     // library's new head is learned and switched to beside whatever comes next, as mid-run. Awaiting it
     // here held the run's end by 1.5 s at 240 photos, by seconds more on a large library (whenHeadSettled).
-    if (!cancelled && !fatal) this.learnHead('end-of-run');
+    if (!cancelled && !fatal) this.scheduleHeadLearning('end-of-run');
     const end: IndexSummary['state'] = fatal ? 'failed' : cancelled ? 'cancelled' : 'done';
     this.state = end;
     try {
@@ -392,21 +386,22 @@ export class Indexer extends TypedEmitter<IndexerEvents> {
   }
 
   /**
-   * Learns the head the policy asks for at `moment`, after the learning in flight if any (an end-of-run
-   * head is learned on the whole run, so it follows a mid-run one rather than being skipped).
+   * Learns the head the policy asks for at `moment`. Beside a run, one at a time; after a run, after the
+   * learning in flight (the end-of-run head is learned on the whole run, so it is not skipped). Once the
+   * library is closing (heads.isClosed), nothing more is learned.
    */
-  private learnHead(moment: LearnMoment): void {
-    if (!this.learning && !this.heads.needsRelearn(moment)) return;
+  private scheduleHeadLearning(moment: LearnMoment): void {
+    if (this.learning ? moment === 'mid-run' : !this.heads.needsRelearn(moment)) return;
     const previous = this.learning ?? Promise.resolve();
     const mine: Promise<void> = previous
       .then(async () => {
-        if (this.learningStopped || !this.heads.needsRelearn(moment)) return;
+        if (this.heads.isClosed || !this.heads.needsRelearn(moment)) return;
         const h = await this.heads.learnWhitening(moment);
         if (h) this.emit('head', { version: h.version, kind: h.kind });
       })
       .catch((err: Error) => {
         // Keep the current head; the next run tries again. (Closing kills the build: not worth a word.)
-        if (!this.learningStopped) process.emitWarning(`learning the whitening head failed: ${err.message}`);
+        if (!this.heads.isClosed) process.emitWarning(`learning the whitening head failed: ${err.message}`);
       })
       .finally(() => {
         if (this.learning === mine) {
